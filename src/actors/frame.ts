@@ -1,0 +1,106 @@
+/**
+ * Encoding of ring payloads. The peer may scribble on shared memory at any time, so the reader
+ * reads each field once, checks every length against the frame, and throws `FrameError` on a lie;
+ * servers answer that with an error status instead of crashing.
+ */
+export class FrameError extends Error {
+  override readonly name = 'FrameError';
+}
+
+export class FrameWriter {
+  pos = 0;
+  private readonly view: DataView;
+  private readonly buf: Buffer;
+  constructor(readonly window: Uint8Array) {
+    this.view = new DataView(window.buffer, window.byteOffset, window.byteLength);
+    this.buf = Buffer.from(window.buffer, window.byteOffset, window.byteLength);
+  }
+  reset(): this { this.pos = 0; return this; }
+  get capacity(): number { return this.window.byteLength; }
+  get remaining(): number { return this.window.byteLength - this.pos; }
+  private need(n: number): number {
+    const p = this.pos;
+    if (p + n > this.window.byteLength) throw new FrameError(`frame overflow: ${p}+${n} > ${this.window.byteLength}`);
+    this.pos = p + n;
+    return p;
+  }
+  u8(v: number): this { this.view.setUint8(this.need(1), v); return this; }
+  u32(v: number): this { this.view.setUint32(this.need(4), v, true); return this; }
+  i32(v: number): this { this.view.setInt32(this.need(4), v, true); return this; }
+  /** Unsigned 64-bit from a JS number (sizes, offsets up to 2^53). */
+  u64n(v: number): this {
+    const p = this.need(8);
+    this.view.setUint32(p, v >>> 0, true);
+    this.view.setUint32(p + 4, Math.floor(v / 0x1_0000_0000), true);
+    return this;
+  }
+  u64(v: bigint): this { this.view.setBigUint64(this.need(8), BigInt.asUintN(64, v), true); return this; }
+  i64(v: bigint): this { this.view.setBigInt64(this.need(8), BigInt.asIntN(64, v), true); return this; }
+  /** u32 length, then the bytes. */
+  bytes(b: Uint8Array): this {
+    this.u32(b.byteLength);
+    this.window.set(b, this.need(b.byteLength));
+    return this;
+  }
+  /** u32 length, then UTF-8. */
+  string(s: string): this {
+    const lenAt = this.need(4);
+    const written = this.buf.write(s, this.pos, 'utf8');
+    if (Buffer.byteLength(s) !== written) throw new FrameError('frame overflow: string');
+    this.view.setUint32(lenAt, written, true);
+    this.pos += written;
+    return this;
+  }
+  /** Reserves `n` bytes for the caller to fill in place; returns their offset in the window. */
+  reserve(n: number): number { return this.need(n); }
+}
+
+export class FrameReader {
+  pos = 0;
+  limit = 0;
+  private readonly view: DataView;
+  private readonly buf: Buffer;
+  constructor(readonly window: Uint8Array) {
+    this.view = new DataView(window.buffer, window.byteOffset, window.byteLength);
+    this.buf = Buffer.from(window.buffer, window.byteOffset, window.byteLength);
+  }
+  /** Starts reading a frame of `length` bytes; a length beyond the window is a lie. */
+  reset(length: number): this {
+    if (!(length >= 0 && length <= this.window.byteLength)) throw new FrameError(`bad frame length ${length}`);
+    this.pos = 0;
+    this.limit = length;
+    return this;
+  }
+  get remaining(): number { return this.limit - this.pos; }
+  private take(n: number): number {
+    const p = this.pos;
+    if (n < 0 || p + n > this.limit) throw new FrameError(`frame underflow: ${p}+${n} > ${this.limit}`);
+    this.pos = p + n;
+    return p;
+  }
+  u8(): number { return this.view.getUint8(this.take(1)); }
+  u32(): number { return this.view.getUint32(this.take(4), true); }
+  i32(): number { return this.view.getInt32(this.take(4), true); }
+  u64n(): number {
+    const p = this.take(8);
+    const v = this.view.getUint32(p, true) + this.view.getUint32(p + 4, true) * 0x1_0000_0000;
+    if (v > Number.MAX_SAFE_INTEGER) throw new FrameError('u64 beyond 2^53');
+    return v;
+  }
+  u64(): bigint { return this.view.getBigUint64(this.take(8), true); }
+  i64(): bigint { return this.view.getBigInt64(this.take(8), true); }
+  /** A view into the window (valid until the window is handed back); copy it to keep it. */
+  bytesView(): Uint8Array {
+    const n = this.u32();
+    const p = this.take(n);
+    return this.window.subarray(p, p + n);
+  }
+  bytes(): Uint8Array { return this.bytesView().slice(); }
+  string(): string {
+    const n = this.u32();
+    const p = this.take(n);
+    return this.buf.toString('utf8', p, p + n);
+  }
+  /** Raw UTF-8 bytes of a string field, for callers that must reject invalid UTF-8. */
+  stringBytes(): Uint8Array { return this.bytesView(); }
+}

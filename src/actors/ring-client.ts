@@ -1,0 +1,107 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { FrameReader, FrameWriter } from './frame.js';
+import {
+  DoorbellSlot, RING_HEADER_BYTES, RingSlot, RingState, SPIN_BUDGET_NS,
+  releaseSpinner, tryAcquireSpinner, type RingDescriptor,
+} from './ring-layout.js';
+
+/** The server shut the ring down (its actor stopped or died) while a call was outstanding. */
+export class RingClosedError extends Error {
+  override readonly name = 'RingClosedError';
+}
+
+export interface RingClientOptions {
+  /** Nanoseconds to spin before parking; 0 parks at once. */
+  spinNs?: number;
+}
+
+const now = (): number => performance.now() * 1e6;
+
+/**
+ * The calling side of one ring. Synchronous: the caller writes the request into `writer`, calls
+ * `call(code)`, and reads the reply from `reader`. One call in flight at a time, by construction.
+ */
+export class RingClient {
+  readonly writer: FrameWriter;
+  readonly reader: FrameReader;
+  private readonly state: Int32Array;
+  private readonly doorbell: Int32Array;
+  private readonly spin: Int32Array;
+  private readonly spinNs: number;
+  calls = 0;
+  parks = 0;
+
+  constructor(desc: RingDescriptor, options: RingClientOptions = {}) {
+    this.state = new Int32Array(desc.buffer, 0, RING_HEADER_BYTES / 4);
+    this.doorbell = new Int32Array(desc.doorbell);
+    this.spin = new Int32Array(desc.spin);
+    const window = new Uint8Array(desc.buffer, RING_HEADER_BYTES);
+    this.writer = new FrameWriter(window);
+    this.reader = new FrameReader(window);
+    this.spinNs = options.spinNs ?? SPIN_BUDGET_NS;
+  }
+
+  get windowBytes(): number { return this.writer.capacity; }
+
+  /** Sends the `writer.pos` bytes written as a request with `code`; returns the reply's status. */
+  call(code: number): number {
+    this.post(code);
+    this.awaitResponseSync();
+    return this.finish();
+  }
+
+  /** Like `call`, but waits without blocking the thread (for callers on an event loop). */
+  async callAsync(code: number): Promise<number> {
+    this.post(code);
+    const s = this.state;
+    while (Atomics.load(s, RingSlot.STATE) === RingState.REQUEST) {
+      Atomics.store(s, RingSlot.CLIENT_PARKED, 1);
+      const r = Atomics.waitAsync(s, RingSlot.STATE, RingState.REQUEST, 1000);
+      if (r.async) await r.value; else await sleep(0);
+      Atomics.store(s, RingSlot.CLIENT_PARKED, 0);
+    }
+    return this.finish();
+  }
+
+  private post(code: number): void {
+    const s = this.state;
+    if (Atomics.load(s, RingSlot.STATE) === RingState.SHUTDOWN) throw new RingClosedError('ring is shut down');
+    s[RingSlot.LENGTH] = this.writer.pos;
+    s[RingSlot.CODE] = code;
+    s[RingSlot.HELD] = 0;
+    Atomics.store(s, RingSlot.STATE, RingState.REQUEST);
+    const db = this.doorbell;
+    if (Atomics.load(db, DoorbellSlot.SERVER_PARKED) !== 0) {
+      Atomics.add(db, DoorbellSlot.SEQ, 1);
+      Atomics.notify(db, DoorbellSlot.SEQ, 1);
+    }
+    this.calls++;
+  }
+
+  private awaitResponseSync(): void {
+    const s = this.state;
+    if (this.spinNs > 0 && Atomics.load(s, RingSlot.HELD) === 0 && tryAcquireSpinner(this.spin)) {
+      try {
+        const deadline = now() + this.spinNs;
+        for (let i = 1; ; i++) {
+          if (Atomics.load(s, RingSlot.STATE) !== RingState.REQUEST) return;
+          if ((i & 63) === 0 && (Atomics.load(s, RingSlot.HELD) !== 0 || now() > deadline)) break;
+        }
+      } finally {
+        releaseSpinner(this.spin);
+      }
+    }
+    this.parks++;
+    Atomics.store(s, RingSlot.CLIENT_PARKED, 1);
+    while (Atomics.load(s, RingSlot.STATE) === RingState.REQUEST) Atomics.wait(s, RingSlot.STATE, RingState.REQUEST);
+    Atomics.store(s, RingSlot.CLIENT_PARKED, 0);
+  }
+
+  private finish(): number {
+    const s = this.state;
+    if (Atomics.load(s, RingSlot.STATE) === RingState.SHUTDOWN) throw new RingClosedError('ring shut down during a call');
+    // Read the length once; FrameReader.reset rejects one that does not fit the window.
+    this.reader.reset(s[RingSlot.LENGTH]!);
+    return s[RingSlot.CODE]!;
+  }
+}

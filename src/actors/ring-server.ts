@@ -1,0 +1,193 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { FrameError, FrameReader, FrameWriter } from './frame.js';
+import {
+  DoorbellSlot, RING_HEADER_BYTES, RingSlot, RingState, SPIN_BUDGET_NS,
+  releaseSpinner, tryAcquireSpinner, type RingDescriptor,
+} from './ring-layout.js';
+
+/** The server's end of one ring: what a handler reads the request from and writes the reply to. */
+export class ServerRing {
+  readonly reader: FrameReader;
+  readonly writer: FrameWriter;
+  readonly state: Int32Array;
+  /** Set while a request is held (answered later); `complete` clears it. */
+  held = false;
+
+  constructor(readonly desc: RingDescriptor, readonly id: number) {
+    this.state = new Int32Array(desc.buffer, 0, RING_HEADER_BYTES / 4);
+    const window = new Uint8Array(desc.buffer, RING_HEADER_BYTES);
+    this.reader = new FrameReader(window);
+    this.writer = new FrameWriter(window);
+  }
+
+  /** Hands the reply (status + the `writer.pos` bytes written) back to the client. */
+  complete(status: number): void {
+    const s = this.state;
+    this.held = false;
+    s[RingSlot.LENGTH] = this.writer.pos;
+    s[RingSlot.CODE] = status;
+    Atomics.store(s, RingSlot.STATE, RingState.RESPONSE);
+    if (Atomics.load(s, RingSlot.CLIENT_PARKED) !== 0) Atomics.notify(s, RingSlot.STATE);
+  }
+
+  /** Tells the client the answer will come later, so it parks instead of spinning. */
+  hold(): void {
+    this.held = true;
+    Atomics.store(this.state, RingSlot.HELD, 1);
+  }
+
+  shutdown(): void {
+    Atomics.store(this.state, RingSlot.STATE, RingState.SHUTDOWN);
+    Atomics.notify(this.state, RingSlot.STATE);
+  }
+}
+
+/** What a handler returns: a status to reply with now, or HELD when it will call `complete` later. */
+export const HELD = -1;
+
+/**
+ * Handles one request. The reader is positioned on the request; the writer is reset. Reader and
+ * writer share the window: read the whole request before writing the reply. A thrown
+ * FrameError (a malformed frame) is answered with `malformedStatus`; anything else is a bug of the
+ * handler and is answered with `failureStatus`, never a crash of the loop.
+ */
+export type RingHandler = (ring: ServerRing, code: number) => number;
+
+export interface RingServerOptions {
+  malformedStatus: number;
+  failureStatus: number;
+  spinNs?: number;
+  /** Longest stretch of work before the loop lets the event loop run (control messages, timers). */
+  sliceMs?: number;
+  onHandlerError?: (e: unknown) => void;
+}
+
+const now = (): number => performance.now() * 1e6;
+
+/**
+ * One loop serving many rings. It spins ~20 µs after the last request, then parks on the doorbell
+ * with Atomics.waitAsync, so timers and control-plane messages run while the sandbox is idle.
+ */
+export class RingServer {
+  private readonly rings: ServerRing[] = [];
+  private readonly doorbell: Int32Array;
+  private readonly spin: Int32Array;
+  private running = false;
+  private stopped: Promise<void> | undefined;
+  private nextId = 1;
+  requests = 0;
+  parks = 0;
+
+  constructor(doorbell: SharedArrayBuffer, spin: SharedArrayBuffer, private readonly handler: RingHandler, private readonly options: RingServerOptions) {
+    this.doorbell = new Int32Array(doorbell);
+    this.spin = new Int32Array(spin);
+  }
+
+  attach(desc: RingDescriptor): ServerRing {
+    const ring = new ServerRing(desc, this.nextId++);
+    this.rings.push(ring);
+    return ring;
+  }
+
+  detach(ring: ServerRing): void {
+    const i = this.rings.indexOf(ring);
+    if (i >= 0) this.rings.splice(i, 1);
+    ring.shutdown();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.stopped = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.stopped;
+    for (const r of this.rings) r.shutdown();
+  }
+
+  /** Wakes a parked loop (e.g. after a stop request or new ring). */
+  wake(): void {
+    Atomics.add(this.doorbell, DoorbellSlot.SEQ, 1);
+    Atomics.notify(this.doorbell, DoorbellSlot.SEQ);
+  }
+
+  /** Serves every pending request once; returns how many were served. */
+  pollOnce(): number {
+    let served = 0;
+    const rings = this.rings;
+    for (let i = 0; i < rings.length; i++) {
+      const ring = rings[i]!;
+      if (ring.held || Atomics.load(ring.state, RingSlot.STATE) !== RingState.REQUEST) continue;
+      served++;
+      this.serve(ring);
+    }
+    return served;
+  }
+
+  private serve(ring: ServerRing): void {
+    this.requests++;
+    const s = ring.state;
+    const code = s[RingSlot.CODE]!;
+    let status: number;
+    ring.writer.reset();
+    try {
+      ring.reader.reset(s[RingSlot.LENGTH]!);
+      status = this.handler(ring, code);
+    } catch (e) {
+      ring.writer.reset();
+      if (e instanceof FrameError) status = this.options.malformedStatus;
+      else { status = this.options.failureStatus; this.options.onHandlerError?.(e); }
+    }
+    if (status === HELD) { if (!ring.held) ring.hold(); return; }
+    ring.complete(status);
+  }
+
+  private async loop(): Promise<void> {
+    const db = this.doorbell;
+    const spinNs = this.options.spinNs ?? SPIN_BUDGET_NS;
+    const sliceNs = (this.options.sliceMs ?? 4) * 1e6;
+    let sliceStart = now();
+    while (this.running) {
+      let lastWork = now();
+      let spinning = tryAcquireSpinner(this.spin);
+      try {
+        for (let i = 1; this.running; i++) {
+          if (this.pollOnce() > 0) {
+            lastWork = now();
+            if (lastWork - sliceStart > sliceNs) break;
+            continue;
+          }
+          if (!spinning || ((i & 15) === 0 && now() - lastWork > spinNs)) break;
+        }
+      } finally {
+        if (spinning) releaseSpinner(this.spin);
+        spinning = false;
+      }
+      if (now() - sliceStart > sliceNs) {
+        await yieldToEventLoop();
+        sliceStart = now();
+        continue;
+      }
+      // Park: announce it, then look once more so a request posted meanwhile is not missed.
+      const seq = Atomics.load(db, DoorbellSlot.SEQ);
+      Atomics.store(db, DoorbellSlot.SERVER_PARKED, 1);
+      if (this.running && !this.hasRequest()) {
+        this.parks++;
+        const r = Atomics.waitAsync(db, DoorbellSlot.SEQ, seq);
+        if (r.async) await r.value; else await yieldToEventLoop();
+      }
+      Atomics.store(db, DoorbellSlot.SERVER_PARKED, 0);
+      sliceStart = now();
+    }
+  }
+
+  private hasRequest(): boolean {
+    for (const ring of this.rings) {
+      if (!ring.held && Atomics.load(ring.state, RingSlot.STATE) === RingState.REQUEST) return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,106 @@
+import type { FileType } from '../../wasi/abi.js';
+
+/**
+ * The contract between the VFS and each filesystem (tmpfs, goferfs, later overlay). The VFS owns
+ * mounts, path walking, `..` across mounts and symlink budgets; a filesystem owns its tree, its
+ * caching and its locking. Every method is synchronous and fails by throwing a SyscallError
+ * (`fail(Errno.X)`), never anything else.
+ *
+ * Names passed in are single components: never empty, never `.` or `..`, never containing `/`
+ * (the VFS guarantees it; remote filesystems re-check it at their server).
+ */
+export interface FilesystemImpl {
+  /** Short kind name for stats and errors: 'tmpfs', 'gofer'. */
+  readonly kind: string;
+  /** Device number reported in stat; unique per filesystem instance within a sandbox. */
+  readonly dev: bigint;
+  root(): Inode;
+  /** The parent of a directory inside this filesystem; the root is its own parent. */
+  parent(dir: Inode): Inode;
+  /**
+   * Finds `name` in `dir` (ENOENT, ENOTDIR). `ahead` holds the components that follow in the path
+   * being resolved, up to the first `..`, so a remote filesystem can walk them all in one round
+   * trip and answer the next lookups from its cache. It is a hint: only `name` is looked up here.
+   */
+  lookup(dir: Inode, name: string, ahead: readonly string[]): Inode;
+  stat(inode: Inode): Stat;
+  /** Changes size (truncate) and/or times; only the fields present change. */
+  setStat(inode: Inode, change: StatChange): void;
+  readlink(link: Inode): string;
+  /** Opens a regular file for I/O. `truncate` empties it first. */
+  open(inode: Inode, access: OpenAccess): FileHandle;
+  /** Creates a regular file; EEXIST when the name is taken (whatever it is). */
+  create(dir: Inode, name: string, mode: number): Inode;
+  mkdir(dir: Inode, name: string, mode: number): Inode;
+  symlink(dir: Inode, name: string, target: string): Inode;
+  /** New name for an existing non-directory (EPERM for a directory). */
+  link(dir: Inode, name: string, target: Inode): void;
+  /** Removes a non-directory (EISDIR for a directory). */
+  unlink(dir: Inode, name: string): void;
+  /** Removes an empty directory (ENOTDIR, ENOTEMPTY). */
+  rmdir(dir: Inode, name: string): void;
+  /**
+   * POSIX rename within this filesystem: replaces a file with a file, a directory with an empty
+   * directory; EISDIR/ENOTDIR/ENOTEMPTY otherwise. The VFS has already rejected moving a directory
+   * beneath itself and cross-filesystem renames.
+   */
+  rename(oldDir: Inode, oldName: string, newDir: Inode, newName: string): void;
+  /** All entries of a directory except `.` and `..`, in a stable order for this snapshot. */
+  readdir(dir: Inode): DirEntry[];
+  /** Releases everything the filesystem holds (host FDs, memory). */
+  release(): void;
+}
+
+/** A file as a filesystem sees it. The VFS reads `ino` and `type`; the rest is the filesystem's. */
+export interface Inode {
+  readonly ino: bigint;
+  readonly type: FileType;
+}
+
+export interface Stat {
+  dev: bigint;
+  ino: bigint;
+  type: FileType;
+  nlink: bigint;
+  size: bigint;
+  /** Nanoseconds since the epoch. */
+  atim: bigint;
+  mtim: bigint;
+  ctim: bigint;
+}
+
+export interface StatChange {
+  size?: number;
+  /** Nanoseconds since the epoch, or 'now' (the filesystem's clock). */
+  atim?: bigint | 'now';
+  mtim?: bigint | 'now';
+}
+
+export interface OpenAccess {
+  read: boolean;
+  write: boolean;
+  truncate: boolean;
+}
+
+export interface DirEntry {
+  name: string;
+  ino: bigint;
+  type: FileType;
+}
+
+/** An open regular file. Offsets are absolute; the kernel keeps the file position. */
+export interface FileHandle {
+  /** Reads up to `dst.byteLength` bytes at `offset`; returns the count (0 at end of file). */
+  read(dst: Uint8Array, offset: number): number;
+  /** Writes all of `src` at `offset` (or fails with nothing written); returns the count. */
+  write(src: Uint8Array, offset: number): number;
+  /** Current size, for O_APPEND and SEEK_END. */
+  size(): number;
+  sync(dataOnly: boolean): void;
+  /** Ensures [offset, offset+length) is allocated, growing the file if needed (ENOSPC). */
+  allocate(offset: number, length: number): void;
+  close(): void;
+}
+
+/** Longest single name a filesystem accepts (NAME_MAX). */
+export const NAME_MAX = 255;
