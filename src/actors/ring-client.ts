@@ -105,3 +105,13 @@ export class RingClient {
     return s[RingSlot.CODE]!;
   }
 }
+
+/**
+ * Shuts a ring down from outside, for a supervisor whose server actor died: a client parked on
+ * it wakes and gets RingClosedError instead of waiting forever.
+ */
+export function shutdownRing(desc: RingDescriptor): void {
+  const s = new Int32Array(desc.buffer, 0, RING_HEADER_BYTES / 4);
+  Atomics.store(s, RingSlot.STATE, RingState.SHUTDOWN);
+  Atomics.notify(s, RingSlot.STATE);
+}

@@ -1,0 +1,70 @@
+import { statSync } from 'node:fs';
+import { isAbsolute, posix, resolve } from 'node:path';
+import { InvalidOptionError, MountError } from './errors.js';
+
+/** A host directory the guest sees at `guestPath`. */
+export interface MountSpec {
+  hostPath: string;
+  guestPath: string;
+  readOnly?: boolean;
+}
+
+/** `--dir HOST::GUEST` (wasmtime form); a bare `--dir DIR` mounts DIR at the same path. */
+export function parseDirFlag(spec: string): MountSpec {
+  const i = spec.indexOf('::');
+  if (i < 0) return { hostPath: spec, guestPath: spec.startsWith('/') ? spec : `/${spec}` };
+  const host = spec.slice(0, i);
+  const guest = spec.slice(i + 2);
+  if (!host || !guest) throw new InvalidOptionError(`bad --dir "${spec}": expected HOST::GUEST`);
+  return { hostPath: host, guestPath: guest.startsWith('/') ? guest : `/${guest}` };
+}
+
+/** `-v HOST:GUEST[:ro|:rw]` (docker form). */
+export function parseVolumeFlag(spec: string): MountSpec {
+  const parts = spec.split(':');
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) throw new InvalidOptionError(`bad -v "${spec}": expected HOST:GUEST[:ro]`);
+  const mode = parts[2];
+  if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw new InvalidOptionError(`bad -v "${spec}": mode must be ro or rw`);
+  return { hostPath: parts[0], guestPath: parts[1], readOnly: mode === 'ro' };
+}
+
+/** `--mount type=bind,src=…,dst=…[,readonly]` (docker/OCI form). */
+export function parseMountFlag(spec: string): MountSpec {
+  const fields = new Map<string, string>();
+  for (const part of spec.split(',')) {
+    const eq = part.indexOf('=');
+    const key = eq < 0 ? part : part.slice(0, eq);
+    fields.set(key, eq < 0 ? 'true' : part.slice(eq + 1));
+  }
+  const type = fields.get('type') ?? 'bind';
+  if (type !== 'bind') throw new InvalidOptionError(`bad --mount "${spec}": only type=bind is supported`);
+  const src = fields.get('src') ?? fields.get('source');
+  const dst = fields.get('dst') ?? fields.get('destination') ?? fields.get('target');
+  if (!src || !dst) throw new InvalidOptionError(`bad --mount "${spec}": needs src= and dst=`);
+  for (const key of fields.keys()) {
+    if (!['type', 'src', 'source', 'dst', 'destination', 'target', 'readonly', 'ro'].includes(key)) {
+      throw new InvalidOptionError(`bad --mount "${spec}": unknown key "${key}"`);
+    }
+  }
+  const ro = fields.get('readonly') ?? fields.get('ro');
+  if (ro !== undefined && ro !== 'true' && ro !== 'false' && ro !== '1' && ro !== '0') throw new InvalidOptionError(`bad --mount "${spec}": readonly takes true or false`);
+  return { hostPath: src, guestPath: dst, readOnly: ro === 'true' || ro === '1' };
+}
+
+/** Checks and normalises mounts: absolute guest paths, existing host directories, no duplicates. */
+export function normaliseMounts(mounts: readonly MountSpec[]): Required<MountSpec>[] {
+  const seen = new Set<string>();
+  return mounts.map((m) => {
+    if (typeof m.hostPath !== 'string' || typeof m.guestPath !== 'string') throw new InvalidOptionError('a mount needs hostPath and guestPath strings');
+    if (!isAbsolute(m.guestPath)) throw new MountError(`guest path "${m.guestPath}" must be absolute`, m.hostPath);
+    const guestPath = posix.normalize(m.guestPath).replace(/(.)\/+$/, '$1');
+    if (guestPath.split('/').includes('..')) throw new MountError(`guest path "${m.guestPath}" must not contain ..`, m.hostPath);
+    if (seen.has(guestPath)) throw new MountError(`two mounts at ${guestPath}`, m.hostPath);
+    seen.add(guestPath);
+    const hostPath = resolve(m.hostPath);
+    let isDir = false;
+    try { isDir = statSync(hostPath).isDirectory(); } catch { /* reported below */ }
+    if (!isDir) throw new MountError(`host directory ${m.hostPath} does not exist or is not a directory`, m.hostPath);
+    return { hostPath, guestPath, readOnly: m.readOnly ?? false };
+  });
+}

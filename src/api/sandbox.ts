@@ -1,0 +1,261 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
+import type { Readable } from 'node:stream';
+import { Piscina } from 'piscina';
+import { Subject, type Observable, merge } from 'rxjs';
+import { Supervisor, type ActorEvent, type WorkerActor, type ActorControl } from '../actors/actor.js';
+import { shutdownRing } from '../actors/ring-client.js';
+import { createDoorbell, createRing, createSpinBudget, type RingDescriptor } from '../actors/ring-layout.js';
+import { DEFAULT_TMPFS_LIMITS, type TmpfsLimits } from '../fs/tmpfs/tmp-filesystem.js';
+import type { HostMountConfig, KernelConfig } from '../kernel/kernel-config.js';
+import type { KernelControl } from '../kernel/kernel-worker.js';
+import type { StdioMessage } from '../kernel/output-pipe.js';
+import type { TaskJob, TaskOutcome } from '../kernel/task-worker.js';
+import { ActorFailureError, InvalidOptionError, MountError, ProgramError, SandboxClosedError } from './errors.js';
+import { normaliseMounts, type MountSpec } from './mount-spec.js';
+
+export interface SandboxOptions {
+  /** Host directories the guest sees; one at "/" becomes the root, else the root is an empty tmpfs. */
+  mounts?: MountSpec[];
+  /** Limits of the in-memory root (ENOSPC past them). */
+  tmpfs?: Partial<TmpfsLimits>;
+  /** Tasks that may run at once (each on its own worker). */
+  maxConcurrentTasks?: number;
+}
+
+export interface RunOptions {
+  /** Arguments after argv[0]. */
+  args?: string[];
+  /** argv[0]; defaults to the program's file name. */
+  argv0?: string;
+  /** Exactly the environment the guest sees: nothing of the host's leaks in. */
+  env?: Record<string, string>;
+  /** Standard input: bytes, a string, or a stream; none means end-of-file at once. */
+  stdin?: Uint8Array | string | Readable;
+  /** Called with output as the guest writes it (the result still holds all of it unless `keepOutput` is false). */
+  onStdout?: (chunk: Uint8Array) => void;
+  onStderr?: (chunk: Uint8Array) => void;
+  keepOutput?: boolean;
+  /** How fds 0–2 present themselves (a TTY is a character device to the guest). */
+  stdioTty?: [boolean, boolean, boolean];
+}
+
+export interface RunResult {
+  exitCode: number;
+  /** The WASI signal that ended the task (proc_raise), if any. */
+  signal?: number;
+  /** The trap message, when the guest trapped. */
+  trap?: string;
+  stdout: Buffer;
+  stderr: Buffer;
+  timings: { wallMs: number; taskMs: number };
+  syscalls: Record<string, number>;
+}
+
+/** Events of a sandbox: its actors' lives and its tasks' exits. */
+export type SandboxEvent = ActorEvent | { readonly type: 'task-exit'; readonly task: number; readonly exitCode: number; readonly trap?: string };
+
+/** Exit status a trapped task reports (as a shell reports SIGABRT). */
+export const TRAP_EXIT_CODE = 134;
+
+const here = (p: string): URL => new URL(p, import.meta.url);
+
+interface LiveTask { ring: RingDescriptor; out: Uint8Array[]; err: Uint8Array[]; opts: RunOptions; done: () => void }
+
+/** A sandbox: one Sentry (kernel actor), one gofer per host mount, a warm pool of task workers. */
+export class Sandbox implements AsyncDisposable {
+  private readonly modules = new Map<string, Promise<WebAssembly.Module>>();
+  private readonly live = new Map<number, LiveTask>();
+  private readonly taskEvents = new Subject<SandboxEvent>();
+  private closed = false;
+  private kernelDeath: string | undefined;
+  readonly events: Observable<SandboxEvent>;
+
+  private constructor(
+    private readonly supervisor: Supervisor,
+    private readonly kernel: WorkerActor<KernelControl & ActorControl>,
+    private readonly gofers: { actor: WorkerActor<ActorControl>; ring: RingDescriptor; name: string }[],
+    private readonly pool: Piscina,
+    private readonly stdio: MessagePortLike,
+  ) {
+    this.events = merge(supervisor.events, this.taskEvents);
+    stdio.on('message', (batch: StdioMessage[]) => this.onStdio(batch));
+    supervisor.events.subscribe((ev) => this.onActorEvent(ev));
+  }
+
+  static async create(options: SandboxOptions = {}): Promise<Sandbox> {
+    const mounts = normaliseMounts(options.mounts ?? []);
+    const tmpfs: TmpfsLimits = { ...DEFAULT_TMPFS_LIMITS, ...options.tmpfs };
+    if (!(tmpfs.sizeBytes > 0) || !(tmpfs.maxInodes > 0)) throw new InvalidOptionError('tmpfs limits must be positive');
+    const cores = availableParallelism();
+    const spin = createSpinBudget(cores);
+    const supervisor = new Supervisor();
+    const gofers: { actor: WorkerActor<ActorControl>; ring: RingDescriptor; name: string }[] = [];
+    const mountConfigs: HostMountConfig[] = [];
+    try {
+      for (const [i, m] of mounts.entries()) {
+        const ring = createRing(createDoorbell(), spin);
+        const name = `gofer-${i}:${m.guestPath}`;
+        const actor = supervisor.spawn<ActorControl>(name, here('../fs/gofer/gofer-worker.js'), {
+          workerData: { ring, hostRoot: m.hostPath, readOnly: m.readOnly },
+        });
+        gofers.push({ actor, ring, name });
+        mountConfigs.push({ guestPath: m.guestPath, hostPath: m.hostPath, readOnly: m.readOnly, ring });
+      }
+      await Promise.all(gofers.map((g) => started(g.actor, g.name)));
+      const { port1, port2 } = new MessageChannel();
+      const config: KernelConfig = { mounts: mountConfigs, tmpfs, doorbell: createDoorbell(), spin, taskWindowBytes: 256 * 1024 };
+      const kernel = supervisor.spawn<KernelControl & ActorControl>('kernel', here('../kernel/kernel-worker.js'), {
+        workerData: { config, stdio: port2 }, transferList: [port2],
+      });
+      try {
+        await started(kernel, 'kernel');
+      } catch (e) {
+        if (e instanceof Error && e.name === 'MountSetupError') throw new MountError(e.message);
+        throw e;
+      }
+      const maxThreads = Math.max(1, options.maxConcurrentTasks ?? cores);
+      const pool = new Piscina({ filename: here('../kernel/task-worker.js').href, minThreads: 1, maxThreads, idleTimeout: 30_000 });
+      return new Sandbox(supervisor, kernel, gofers, pool, port1);
+    } catch (e) {
+      await supervisor.stopAll();
+      throw e;
+    }
+  }
+
+  /** Compiles once per distinct module; later runs post the cached Module to a warm worker. */
+  private compile(program: string | Uint8Array): Promise<WebAssembly.Module> {
+    return (async () => {
+      let bytes: Uint8Array;
+      if (typeof program === 'string') {
+        try { bytes = await readFile(program); } catch (e) { throw new ProgramError('ASB_ERR_PROGRAM', `cannot read ${program}: ${(e as Error).message}`, { cause: e }); }
+      } else bytes = program;
+      const key = createHash('sha256').update(bytes).digest('hex');
+      let m = this.modules.get(key);
+      if (m === undefined) {
+        m = WebAssembly.compile(bytes).catch((e: unknown) => {
+          this.modules.delete(key);
+          throw new ProgramError('ASB_ERR_PROGRAM', `not a valid WebAssembly module: ${(e as Error).message}`, { cause: e });
+        });
+        this.modules.set(key, m);
+      }
+      return m;
+    })();
+  }
+
+  /** Runs a WASI command to completion. The exit status is the guest's; a trap is reported, not thrown. */
+  async run(program: string | Uint8Array, opts: RunOptions = {}): Promise<RunResult> {
+    if (this.closed) throw new SandboxClosedError();
+    const t0 = performance.now();
+    const module = await this.compile(program);
+    const env = Object.entries(opts.env ?? {}).map(([k, v]) => {
+      if (k.includes('=') || k.length === 0) throw new InvalidOptionError(`bad environment variable name "${k}"`);
+      return `${k}=${v}`;
+    });
+    const argv0 = opts.argv0 ?? (typeof program === 'string' ? program.split('/').pop()! : 'program');
+    const { id, ring } = await this.kernel.control.createTask({ stdioTty: opts.stdioTty ?? [false, false, false] });
+    let done!: () => void;
+    const outputDone = new Promise<void>((r) => { done = r; });
+    const live: LiveTask = { ring, out: [], err: [], opts, done };
+    this.live.set(id, live);
+    this.feedStdin(id, opts.stdin);
+    let outcome: TaskOutcome;
+    try {
+      const job: TaskJob = { module, ring, args: [argv0, ...(opts.args ?? [])], env };
+      outcome = await this.pool.run(job) as TaskOutcome;
+    } finally {
+      if (this.kernel.alive) {
+        await this.kernel.control.reapTask(id).catch(() => undefined);
+        await outputDone;
+      }
+      this.live.delete(id);
+    }
+    const reaped = this.kernelDeath;
+    if (outcome.kind === 'error' || reaped !== undefined) {
+      if (outcome.kind === 'error' && outcome.code === 'ASB_ERR_LINK') throw new ProgramError('ASB_ERR_LINK', outcome.message);
+      throw new ActorFailureError('ASB_ERR_KERNEL_GONE', `the sandbox kernel died: ${reaped ?? (outcome as { message: string }).message}`, 'kernel');
+    }
+    const result: RunResult = {
+      exitCode: outcome.kind === 'exit' ? outcome.code : TRAP_EXIT_CODE,
+      stdout: Buffer.concat(live.out), stderr: Buffer.concat(live.err),
+      timings: { wallMs: performance.now() - t0, taskMs: outcome.wallMs },
+      syscalls: {},
+    };
+    if (outcome.kind === 'exit' && outcome.signal !== undefined) result.signal = outcome.signal;
+    if (outcome.kind === 'trap') result.trap = outcome.message;
+    this.taskEvents.next({ type: 'task-exit', task: id, exitCode: result.exitCode, ...(result.trap ? { trap: result.trap } : {}) });
+    return result;
+  }
+
+  private feedStdin(id: number, stdin: RunOptions['stdin']): void {
+    const k = this.kernel.control;
+    if (stdin === undefined) { void k.endStdin(id); return; }
+    if (typeof stdin === 'string' || stdin instanceof Uint8Array) {
+      const bytes = typeof stdin === 'string' ? Buffer.from(stdin) : stdin;
+      void k.feedStdin(id, bytes).then(() => k.endStdin(id));
+      return;
+    }
+    stdin.on('data', (chunk: Buffer | string) => { if (this.live.has(id)) void k.feedStdin(id, typeof chunk === 'string' ? Buffer.from(chunk) : chunk); });
+    stdin.once('end', () => { if (this.live.has(id)) void k.endStdin(id); });
+  }
+
+  private onStdio(batch: StdioMessage[]): void {
+    for (const m of batch) {
+      const live = this.live.get(m.task);
+      if (live === undefined) continue;
+      if (m.kind === 'end') { live.done(); continue; }
+      const data = m.data;
+      if (m.fd === 1) { live.opts.onStdout?.(data); if (live.opts.keepOutput !== false) live.out.push(data); }
+      else { live.opts.onStderr?.(data); if (live.opts.keepOutput !== false) live.err.push(data); }
+    }
+  }
+
+  /** A dead kernel fails every running task; a dead gofer makes its mount answer EIO. */
+  private onActorEvent(ev: ActorEvent): void {
+    if (ev.type !== 'died') return;
+    if (ev.actor === 'kernel') {
+      this.kernelDeath = ev.error;
+      for (const live of this.live.values()) { shutdownRing(live.ring); live.done(); }
+      return;
+    }
+    const g = this.gofers.find((x) => x.name === ev.actor);
+    if (g) shutdownRing(g.ring);
+  }
+
+  /** Sentry counters (requests, parks, syscalls by name) for diagnostics. */
+  stats(): Promise<unknown> { return this.kernel.control.stats(); }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.destroy();
+    await this.kernel.stop();
+    await this.supervisor.stopAll();
+    this.stdio.close();
+    this.taskEvents.complete();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> { await this.close(); }
+}
+
+interface MessagePortLike { on(ev: 'message', fn: (batch: StdioMessage[]) => void): void; close(): void }
+
+/** Waits until an actor answers its control plane, or fails with what killed it. */
+async function started(actor: WorkerActor<ActorControl>, name: string): Promise<void> {
+  const death = actor.exit.then((code) => { throw new ActorFailureError('ASB_ERR_ACTOR_START', `${name} failed to start (exit ${code})`, name); });
+  let firstError: string | undefined;
+  actor.worker.once('error', (e) => { firstError = e.message; });
+  try {
+    await Promise.race([actor.control.stats(), death]);
+  } catch (e) {
+    if (e instanceof ActorFailureError && firstError) throw new ActorFailureError('ASB_ERR_ACTOR_START', `${name} failed to start: ${firstError}`, name);
+    throw e;
+  }
+}
+
+/** Creates a sandbox. Close it (or `await using`) when done: it owns worker threads. */
+export function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  return Sandbox.create(options);
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { createSandbox, TRAP_EXIT_CODE, type RunResult } from './api/sandbox.js';
+import { ActorSandboxError, InvalidOptionError } from './api/errors.js';
+import { parseDirFlag, parseMountFlag, parseVolumeFlag, type MountSpec } from './api/mount-spec.js';
+
+/**
+ * Exit statuses the CLI itself uses; any other status is the guest's own.
+ * 2: bad usage or input (flag, mount, program file). 70: the sandbox failed (an actor died).
+ * 134: the guest trapped.
+ */
+const EXIT_USAGE = 2;
+const EXIT_SANDBOX = 70;
+
+const collect = (v: string, acc: string[]): string[] => [...acc, v];
+
+async function main(argv: string[]): Promise<number> {
+  const program = new Command('actor-sandbox')
+    .description('Run WASI programs in a gVisor-style sandbox: every syscall is served by a user-space kernel.')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  let status = 0;
+  program.command('run')
+    .description('run a WASI preview1 command; options stop at the module, so guest arguments may start with -')
+    .argument('<program>', 'the .wasm module')
+    .argument('[args...]', 'arguments for the guest')
+    .passThroughOptions()
+    .option('--dir <HOST::GUEST>', 'mount a host directory (repeatable)', collect, [])
+    .option('-v, --volume <HOST:GUEST[:ro]>', 'mount a host directory, docker style (repeatable)', collect, [])
+    .option('--mount <type=bind,src=…,dst=…[,readonly]>', 'mount a host directory, OCI style (repeatable)', collect, [])
+    .option('--env <K=V>', 'set a guest environment variable; the guest sees only these (repeatable)', collect, [])
+    .addOption(new Option('--tmpfs-size <bytes>', 'byte limit of the in-memory root').argParser((v) => positiveInt(v, '--tmpfs-size')))
+    .option('--json', 'print a result object (exit code, trap, timings, syscall counts) to stdout after the run')
+    .action(async (prog: string, args: string[], opts: RunFlags) => { status = await run(prog, args, opts); });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    throw e;
+  }
+  return status;
+}
+
+interface RunFlags { dir: string[]; volume: string[]; mount: string[]; env: string[]; tmpfsSize?: number; json?: boolean }
+
+function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidOptionError(`${flag} takes a positive integer, not "${v}"`);
+  return n;
+}
+
+async function run(prog: string, args: string[], flags: RunFlags): Promise<number> {
+  let mounts: MountSpec[];
+  const env: Record<string, string> = {};
+  try {
+    mounts = [...flags.dir.map(parseDirFlag), ...flags.volume.map(parseVolumeFlag), ...flags.mount.map(parseMountFlag)];
+    for (const kv of flags.env) {
+      const eq = kv.indexOf('=');
+      if (eq <= 0) throw new InvalidOptionError(`bad --env "${kv}": expected K=V`);
+      env[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+  } catch (e) {
+    return report(e);
+  }
+  let sandbox;
+  try {
+    sandbox = await createSandbox({ mounts, ...(flags.tmpfsSize ? { tmpfs: { sizeBytes: flags.tmpfsSize } } : {}) });
+  } catch (e) {
+    return report(e);
+  }
+  try {
+    const stdinUsable = !process.stdin.isTTY || process.stdin.readable;
+    const result: RunResult = await sandbox.run(prog, {
+      args, env,
+      ...(stdinUsable ? { stdin: process.stdin } : {}),
+      onStdout: (c) => process.stdout.write(c),
+      onStderr: (c) => process.stderr.write(c),
+      keepOutput: false,
+      stdioTty: [Boolean(process.stdin.isTTY), Boolean(process.stdout.isTTY), Boolean(process.stderr.isTTY)],
+    });
+    if (result.trap !== undefined) process.stderr.write(`actor-sandbox: ${prog} trapped: ${result.trap}\n`);
+    if (flags.json) {
+      const stats = await sandbox.stats();
+      process.stdout.write(`${JSON.stringify({ exitCode: result.exitCode, signal: result.signal ?? null, trap: result.trap ?? null, timings: result.timings, kernel: stats })}\n`);
+    }
+    return result.trap !== undefined ? TRAP_EXIT_CODE : result.exitCode;
+  } catch (e) {
+    return report(e);
+  } finally {
+    process.stdin.destroy();
+    await sandbox.close();
+  }
+}
+
+function report(e: unknown): number {
+  if (e instanceof ActorSandboxError) {
+    process.stderr.write(`actor-sandbox: ${e.message}\n`);
+    return e.code === 'ASB_ERR_KERNEL_GONE' || e.code === 'ASB_ERR_ACTOR_START' ? EXIT_SANDBOX : EXIT_USAGE;
+  }
+  process.stderr.write(`actor-sandbox: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+  return EXIT_SANDBOX;
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => { process.exitCode = report(e); });

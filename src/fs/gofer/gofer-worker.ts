@@ -1,0 +1,66 @@
+/**
+ * The GoferActor's worker entry: serves one host directory over one ring.
+ *
+ * workerData: `GoferWorkerData`. Until the host actor donates mount-root FDs (a later issue), the
+ * gofer opens its root itself with one `open(hostRoot, O_PATH|O_DIRECTORY)`: the only host-tree
+ * path string it ever uses. `/proc/self/fd` is opened too; it names the process's fd table, not the
+ * host tree, and is what control FDs are reopened through (gofer-server.ts says why).
+ *
+ * Statuses for what the handler does not answer itself: a malformed frame is EINVAL (the request,
+ * as sent, is invalid: the same answer a bad field gets), a handler bug is EIO (the remote failed;
+ * LISAFS's EREMOTEIO, which WASI lacks). Neither stops the loop.
+ */
+import { workerData } from 'node:worker_threads';
+import { exposeControl } from '../../actors/control.js';
+import { RingServer } from '../../actors/ring-server.js';
+import type { RingDescriptor } from '../../actors/ring-layout.js';
+import { Errno, errnoOf } from '../../wasi/errno.js';
+import * as libc from '../../host/libc.js';
+import { GoferServer, type GoferServerStats } from './gofer-server.js';
+
+export interface GoferWorkerData {
+  ring: RingDescriptor;
+  hostRoot: string;
+  readOnly: boolean;
+}
+
+/** The control surface of a GoferActor (comlink). */
+export interface GoferControl {
+  stats(): GoferServerStats & { requests: number; parks: number };
+  stop(): Promise<void>;
+}
+
+const data = workerData as GoferWorkerData;
+const dirFlags = libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC;
+const rootFd = openDir(data.hostRoot);
+const procSelfFd = openDir('/proc/self/fd');
+
+const gofer = new GoferServer(rootFd, { readOnly: data.readOnly, procSelfFd });
+const server = new RingServer(data.ring.doorbell, data.ring.spin, gofer.handler, {
+  malformedStatus: Errno.INVAL,
+  failureStatus: Errno.IO,
+  onHandlerError: (e) => console.error('gofer: handler failed:', e),
+});
+server.attach(data.ring);
+server.start();
+
+let stopped = false;
+const control: GoferControl = {
+  stats: () => ({ ...gofer.stats(), requests: server.requests, parks: server.parks }),
+  async stop() {
+    if (stopped) return;
+    stopped = true;
+    await server.stop();
+    gofer.release();
+  },
+};
+exposeControl(control);
+
+/** SyscallError is not an Error; a worker that dies of one must say what it could not open. */
+function openDir(path: string): number {
+  try {
+    return libc.openat(libc.AT_FDCWD, path, dirFlags);
+  } catch (e) {
+    throw new Error(`gofer: cannot open ${path}: WASI errno ${errnoOf(e)}`);
+  }
+}

@@ -1,0 +1,40 @@
+import { FileType } from '../../wasi/abi.js';
+import type { Inode } from '../vfs/filesystem.js';
+
+/** Wall-clock nanoseconds; tmpfs times come from the Sentry's clock, like Linux's. */
+export function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/** One node of a tmpfs tree. Directories know their parent (a directory has exactly one). */
+export class TmpInode implements Inode {
+  nlink: number;
+  atim: bigint;
+  mtim: bigint;
+  ctim: bigint;
+  /** Regular files: the bytes, with spare capacity past `size`. */
+  data: Uint8Array = EMPTY;
+  size = 0;
+  /** Directories: name → child. */
+  readonly children: Map<string, TmpInode> | undefined;
+  parent: TmpInode | undefined;
+  /** Symbolic links. */
+  readonly target: string | undefined;
+  /** Open handles; an unlinked file's data lives until the last closes. */
+  openCount = 0;
+
+  constructor(readonly ino: bigint, readonly type: FileType, readonly mode: number, target?: string) {
+    const t = nowNs();
+    this.atim = t; this.mtim = t; this.ctim = t;
+    this.nlink = type === FileType.DIRECTORY ? 2 : 1;
+    this.children = type === FileType.DIRECTORY ? new Map() : undefined;
+    this.target = target;
+  }
+
+  touchModified(): void {
+    const t = nowNs();
+    this.mtim = t; this.ctim = t;
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,34 @@
+import type { RingDescriptor } from '../actors/ring-layout.js';
+import type { TmpfsLimits } from '../fs/tmpfs/tmp-filesystem.js';
+
+/** One host directory the sandbox sees, served by a gofer over `ring`. */
+export interface HostMountConfig {
+  /** Absolute guest path ("/" makes it the root). */
+  guestPath: string;
+  /** For messages only: the Sentry never opens it. */
+  hostPath: string;
+  readOnly: boolean;
+  ring: RingDescriptor;
+}
+
+/** Everything the kernel actor needs at start: plain data, posted to its worker. */
+export interface KernelConfig {
+  mounts: HostMountConfig[];
+  tmpfs: TmpfsLimits;
+  /** The Sentry's own doorbell (task rings) and the sandbox's spin budget. */
+  doorbell: SharedArrayBuffer;
+  spin: SharedArrayBuffer;
+  /** Bytes of each task ring's payload window. */
+  taskWindowBytes: number;
+}
+
+export interface TaskSpec {
+  /** Guest-visible file types of fds 0–2 (a TTY is a character device; a pipe or file is not). */
+  stdioTty: readonly [boolean, boolean, boolean];
+}
+
+/** A kernel-side failure the API turns into a typed error. */
+export interface KernelFault {
+  code: 'ASB_ERR_MOUNT' | 'ASB_ERR_CONFIG';
+  message: string;
+}

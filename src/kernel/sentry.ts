@@ -1,0 +1,155 @@
+import { RingServer, type ServerRing } from '../actors/ring-server.js';
+import { createRing, type RingDescriptor } from '../actors/ring-layout.js';
+import { GoferFilesystem } from '../fs/gofer/gofer-filesystem.js';
+import { TmpFilesystem } from '../fs/tmpfs/tmp-filesystem.js';
+import type { FilesystemImpl } from '../fs/vfs/filesystem.js';
+import type { Location } from '../fs/vfs/mount.js';
+import { VirtualFilesystem } from '../fs/vfs/virtual-filesystem.js';
+import { FileType, RIGHTS_DIRECTORY_BASE, RIGHTS_DIRECTORY_INHERITING, RIGHTS_TTY_BASE } from '../wasi/abi.js';
+import { Errno, SyscallError } from '../wasi/errno.js';
+import { DirectoryDescription } from './file-description.js';
+import type { HostMountConfig, KernelConfig, TaskSpec } from './kernel-config.js';
+import type { OutputPipe } from './output-pipe.js';
+import { OutputDescription, StdinDescription } from './stdio.js';
+import { SYSCALLS } from './syscalls/table.js';
+import { SYS_COUNT, SYS_NAMES } from './syscalls/protocol.js';
+import { Task } from './task.js';
+
+/** A mount the sandbox cannot set up; the API reports it as ASB_ERR_MOUNT. */
+export class MountSetupError extends Error {
+  override readonly name = 'MountSetupError';
+}
+
+export interface SentryStats {
+  tasks: number;
+  requests: number;
+  parks: number;
+  syscalls: Record<string, number>;
+}
+
+/**
+ * The Sentry: the user-space kernel of one sandbox. It owns everything a guest can observe — the
+ * VFS, the tasks and their fd tables — and serves every task ring from one loop.
+ */
+export class Sentry {
+  readonly vfs: VirtualFilesystem;
+  private readonly server: RingServer;
+  private readonly tasksByRing: (Task | undefined)[] = [];
+  private readonly tasks = new Map<number, Task>();
+  private readonly totals = new Float64Array(SYS_COUNT);
+  private nextTask = 1;
+
+  constructor(private readonly config: KernelConfig, private readonly output: OutputPipe) {
+    this.vfs = buildTree(config);
+    this.server = new RingServer(config.doorbell, config.spin, (ring, code) => this.dispatch(ring, code), {
+      malformedStatus: Errno.INVAL,
+      failureStatus: Errno.IO,
+      onHandlerError: (e) => { process.emitWarning(`sentry: syscall handler failed: ${e instanceof Error ? e.stack : String(e)}`); },
+    });
+    this.server.start();
+  }
+
+  private dispatch(ring: ServerRing, code: number): number {
+    const task = this.tasksByRing[ring.id];
+    if (task === undefined) return Errno.BADF;
+    const handler = SYSCALLS[code];
+    if (handler === undefined) return Errno.NOSYS;
+    task.counts[code]!++;
+    try {
+      return handler(task, ring);
+    } catch (e) {
+      if (e instanceof SyscallError) { ring.writer.reset(); return e.errno; }
+      throw e;
+    }
+  }
+
+  createTask(spec: TaskSpec): { id: number; ring: RingDescriptor } {
+    const id = this.nextTask++;
+    const desc = createRing(this.config.doorbell, this.config.spin, this.config.taskWindowBytes);
+    const ring = this.server.attach(desc);
+    const ttyType = (tty: boolean): FileType => (tty ? FileType.CHARACTER_DEVICE : FileType.UNKNOWN);
+    const stdin = new StdinDescription(ttyType(spec.stdioTty[0]));
+    const root: Location = this.vfs.rootLocation;
+    const task = new Task(id, ring, this.vfs, root, stdin);
+    const stdio = (d: StdinDescription | OutputDescription) => ({ description: d, rightsBase: RIGHTS_TTY_BASE, rightsInheriting: 0n, preopenName: undefined });
+    task.fds.install(stdio(stdin));
+    task.fds.install(stdio(new OutputDescription(ttyType(spec.stdioTty[1]), (d) => this.output.write(id, 1, d))));
+    task.fds.install(stdio(new OutputDescription(ttyType(spec.stdioTty[2]), (d) => this.output.write(id, 2, d))));
+    task.fds.install({
+      description: new DirectoryDescription(this.vfs, root),
+      rightsBase: RIGHTS_DIRECTORY_BASE, rightsInheriting: RIGHTS_DIRECTORY_INHERITING,
+      preopenName: Buffer.from('/'),
+    });
+    this.tasksByRing[ring.id] = task;
+    this.tasks.set(id, task);
+    return { id, ring: desc };
+  }
+
+  feedStdin(id: number, data: Uint8Array): void { this.tasks.get(id)?.stdin.feed(data); }
+  endStdin(id: number): void { this.tasks.get(id)?.stdin.end(); }
+
+  /** Ends a task's kernel state once its thread is done: closes its fds, flushes its output. */
+  reapTask(id: number): { exitCode: number | undefined; syscalls: Record<string, number> } {
+    const task = this.tasks.get(id);
+    if (task === undefined) return { exitCode: undefined, syscalls: {} };
+    task.cancel();
+    this.server.detach(task.ring);
+    this.tasksByRing[task.ring.id] = undefined;
+    this.tasks.delete(id);
+    task.fds.closeAll();
+    this.output.end(id);
+    const syscalls: Record<string, number> = {};
+    task.counts.forEach((n, code) => { if (n > 0) { syscalls[SYS_NAMES[code]!] = n; this.totals[code]! += n; } });
+    return { exitCode: task.exitCode, syscalls };
+  }
+
+  stats(): SentryStats {
+    const syscalls: Record<string, number> = {};
+    this.totals.forEach((n, code) => { if (n > 0) syscalls[SYS_NAMES[code]!] = n; });
+    return { tasks: this.tasks.size, requests: this.server.requests, parks: this.server.parks, syscalls };
+  }
+
+  async stop(): Promise<void> {
+    for (const id of [...this.tasks.keys()]) this.reapTask(id);
+    await this.server.stop();
+    this.vfs.release();
+  }
+}
+
+/** The guest's tree: an empty tmpfs root (or a host mount at "/"), with each mount at its path. */
+function buildTree(config: KernelConfig): VirtualFilesystem {
+  let dev = 1n;
+  const rootMount = config.mounts.find((m) => m.guestPath === '/');
+  const rootFs: FilesystemImpl = rootMount ? goferFs(rootMount, dev++) : new TmpFilesystem(dev++, config.tmpfs);
+  const vfs = new VirtualFilesystem(rootFs, rootMount?.readOnly ?? false);
+  const rest = config.mounts.filter((m) => m !== rootMount).sort((a, b) => depth(a.guestPath) - depth(b.guestPath));
+  for (const m of rest) vfs.mount(mountpoint(vfs, m), goferFs(m, dev++), m.readOnly, m.guestPath);
+  return vfs;
+}
+
+function goferFs(m: HostMountConfig, dev: bigint): FilesystemImpl {
+  return new GoferFilesystem(m.ring, dev);
+}
+
+function depth(p: string): number { return p.split('/').filter(Boolean).length; }
+
+/** Finds (creating in tmpfs where missing) the directory a mount goes on. */
+function mountpoint(vfs: VirtualFilesystem, m: HostMountConfig): Location {
+  const parts = m.guestPath.split('/').filter(Boolean);
+  let at = vfs.rootLocation;
+  for (const part of parts) {
+    try {
+      at = vfs.resolve(at, part, true);
+      continue;
+    } catch (e) {
+      if (!(e instanceof SyscallError) || e.errno !== Errno.NOENT) throw new MountSetupError(`cannot mount ${m.hostPath} at ${m.guestPath}: ${part} is not a directory`);
+    }
+    if (!(at.mount.fs instanceof TmpFilesystem)) {
+      throw new MountSetupError(`cannot mount ${m.hostPath} at ${m.guestPath}: ${part} does not exist in the mount beneath it, and the sandbox never creates directories on a host mount`);
+    }
+    at.mount.fs.mkdir(at.inode, part, 0o755);
+    at = vfs.resolve(at, part, true);
+  }
+  if (at.inode.type !== FileType.DIRECTORY) throw new MountSetupError(`cannot mount ${m.hostPath} at ${m.guestPath}: not a directory`);
+  return at;
+}

@@ -1,0 +1,53 @@
+import type { ServerRing } from '../../actors/ring-server.js';
+import type { Task } from '../task.js';
+import * as fd from './fd.js';
+import * as path from './path.js';
+import { pollOneoff } from './poll.js';
+import { nullCall, procExit, sockCall } from './proc.js';
+import { SYS_COUNT, Sys } from './protocol.js';
+
+export type SyscallHandler = (t: Task, r: ServerRing) => number;
+
+/** The syscall table: request code → the function that serves it. */
+export const SYSCALLS: readonly SyscallHandler[] = (() => {
+  const t: SyscallHandler[] = new Array(SYS_COUNT);
+  t[Sys.NULL] = nullCall;
+  t[Sys.FD_ADVISE] = fd.fdAdvise;
+  t[Sys.FD_ALLOCATE] = fd.fdAllocate;
+  t[Sys.FD_CLOSE] = fd.fdClose;
+  t[Sys.FD_DATASYNC] = fd.fdDatasync;
+  t[Sys.FD_FDSTAT_GET] = fd.fdFdstatGet;
+  t[Sys.FD_FDSTAT_SET_FLAGS] = fd.fdFdstatSetFlags;
+  t[Sys.FD_FDSTAT_SET_RIGHTS] = fd.fdFdstatSetRights;
+  t[Sys.FD_FILESTAT_GET] = fd.fdFilestatGet;
+  t[Sys.FD_FILESTAT_SET_SIZE] = fd.fdFilestatSetSize;
+  t[Sys.FD_FILESTAT_SET_TIMES] = fd.fdFilestatSetTimes;
+  t[Sys.FD_PREAD] = fd.fdPread;
+  t[Sys.FD_PRESTAT_GET] = fd.fdPrestatGet;
+  t[Sys.FD_PRESTAT_DIR_NAME] = fd.fdPrestatDirName;
+  t[Sys.FD_PWRITE] = fd.fdPwrite;
+  t[Sys.FD_READ] = fd.fdRead;
+  t[Sys.FD_READDIR] = fd.fdReaddir;
+  t[Sys.FD_RENUMBER] = fd.fdRenumber;
+  t[Sys.FD_SEEK] = fd.fdSeek;
+  t[Sys.FD_SYNC] = fd.fdSync;
+  t[Sys.FD_TELL] = fd.fdTell;
+  t[Sys.FD_WRITE] = fd.fdWrite;
+  t[Sys.PATH_CREATE_DIRECTORY] = path.pathCreateDirectory;
+  t[Sys.PATH_FILESTAT_GET] = path.pathFilestatGet;
+  t[Sys.PATH_FILESTAT_SET_TIMES] = path.pathFilestatSetTimes;
+  t[Sys.PATH_LINK] = path.pathLink;
+  t[Sys.PATH_OPEN] = path.pathOpen;
+  t[Sys.PATH_READLINK] = path.pathReadlink;
+  t[Sys.PATH_REMOVE_DIRECTORY] = path.pathRemoveDirectory;
+  t[Sys.PATH_RENAME] = path.pathRename;
+  t[Sys.PATH_SYMLINK] = path.pathSymlink;
+  t[Sys.PATH_UNLINK_FILE] = path.pathUnlinkFile;
+  t[Sys.POLL_ONEOFF] = pollOneoff;
+  t[Sys.PROC_EXIT] = procExit;
+  t[Sys.SOCK_ACCEPT] = sockCall;
+  t[Sys.SOCK_RECV] = sockCall;
+  t[Sys.SOCK_SEND] = sockCall;
+  t[Sys.SOCK_SHUTDOWN] = sockCall;
+  return t;
+})();
