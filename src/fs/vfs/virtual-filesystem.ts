@@ -198,6 +198,8 @@ export class VirtualFilesystem {
     if (trailingSlash) fail(Errno.NOENT);
     if (target.length === 0) fail(Errno.NOENT);
     if (target.includes('\0')) fail(Errno.ILSEQ);
+    // A guest may not mint an absolute link: WASI capabilities are relative to a directory fd.
+    if (target.charCodeAt(0) === 47) fail(Errno.NOTCAPABLE);
     this.writable(dir);
     dir.mount.fs.symlink(dir.inode, name, target);
   }
