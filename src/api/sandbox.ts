@@ -224,6 +224,13 @@ export class Sandbox implements AsyncDisposable {
     if (g) shutdownRing(g.ring);
   }
 
+  /** @internal for benchmarks: a task ring with no program on it; release() reaps the task. */
+  async attachRawTask(): Promise<{ ring: RingDescriptor; release(): Promise<void> }> {
+    if (this.closed) throw new SandboxClosedError();
+    const { id, ring } = await this.kernel.control.createTask({ stdioTty: [false, false, false] });
+    return { ring, release: async () => { await this.kernel.control.reapTask(id); } };
+  }
+
   /** Sentry counters (requests, parks, syscalls by name) for diagnostics. */
   stats(): Promise<unknown> { return this.kernel.control.stats(); }
 

@@ -72,9 +72,14 @@ const c = {
   utimensat: libc.func('int utimensat(int dirfd, const char *path, void *times, int flags)'),
 };
 
+/** The Linux errno of the last failed call on this thread (koffi saves it right after the call). */
+export function lastErrno(): number {
+  return koffi.errno();
+}
+
 /** Throws the WASI errno of the call that just failed. */
 function failErrno(): never {
-  fail(errnoFromLinux(koffi.errno()));
+  fail(errnoFromLinux(lastErrno()));
 }
 
 /** Checks a C result: negative means failure and errno says why. */

@@ -1,6 +1,7 @@
 // The WebAssembly JS API as Node provides it. TypeScript only ships it in the DOM lib, which
 // would also declare browser globals this project must not use.
 declare namespace WebAssembly {
+  type Imports = Record<string, Record<string, unknown>>;
   class Module {
     constructor(bytes: BufferSource);
     static imports(module: Module): { module: string; name: string; kind: string }[];

@@ -19,7 +19,7 @@ import type {
 } from '../vfs/filesystem.js';
 import {
   CLOSE_BATCH, M, MAX_CLOSE_FDS, MAX_WALK_NAMES, OPEN_RDONLY, OPEN_RDWR, OPEN_TRUNC, OPEN_WRONLY,
-  RENAME_NOREPLACE, SETSTAT_ATIME, SETSTAT_ATIME_NOW, SETSTAT_MTIME, SETSTAT_MTIME_NOW, SETSTAT_SIZE,
+  SETSTAT_ATIME, SETSTAT_ATIME_NOW, SETSTAT_MTIME, SETSTAT_MTIME_NOW, SETSTAT_SIZE,
   UNLINK_REMOVEDIR, WIRE_INODE_BYTES, WalkStatus, checkName, fileTypeOfDirent, fileTypeOfMode,
   type FdId, type Message, type MessageName, type ReqOf, type RespOf, type WireInode, type WireStat,
 } from './protocol.js';
@@ -69,10 +69,11 @@ class GoferConnection {
     if (now || this.pendingClose.length >= CLOSE_BATCH) this.flushClose();
   }
 
+  /** Close never fails at the gofer; if the gofer is gone, so are its FDs: nothing to report. */
   flushClose(): void {
     while (this.pendingClose.length > 0) {
       const fds = this.pendingClose.splice(0, MAX_CLOSE_FDS);
-      this.rpc('Close', { fds });
+      try { this.rpc('Close', { fds }); } catch { /* see above */ }
     }
   }
 }
@@ -237,8 +238,8 @@ export class GoferFilesystem implements FilesystemImpl {
     const od = this.dentry(oldDir), nd = this.dentry(newDir);
     this.conn.rpc('RenameAt', { oldDirFd: this.fdOf(od), oldName, newDirFd: this.fdOf(nd), newName, flags: 0 });
     if (od === nd && oldName === newName) return;
-    const moved = od.children.get(oldName);
-    const replaced = nd.children.get(newName);
+    const moved = od.children.get(oldName) ?? undefined; // a negative entry here means we knew nothing
+    const replaced = nd.children.get(newName) ?? undefined;
     // Two names of one file: POSIX rename does nothing and both stay.
     if (moved && replaced && moved.ino === replaced.ino && moved.type !== FileType.DIRECTORY) return;
     if (replaced) { this.unlinkChild(nd, newName); replaced.unlinked = moved !== undefined; }
@@ -253,17 +254,6 @@ export class GoferFilesystem implements FilesystemImpl {
       this.unlinkChild(od, oldName);
       this.unlinkChild(nd, newName);
     }
-  }
-
-  /** `rename` refusing to replace: EEXIST if `newName` exists (renameat2 RENAME_NOREPLACE). */
-  renameNoReplace(oldDir: Inode, oldName: string, newDir: Inode, newName: string): void {
-    const od = this.dentry(oldDir), nd = this.dentry(newDir);
-    this.conn.rpc('RenameAt', { oldDirFd: this.fdOf(od), oldName, newDirFd: this.fdOf(nd), newName, flags: RENAME_NOREPLACE });
-    const moved = od.children.get(oldName);
-    this.unlinkChild(od, oldName);
-    this.setNegative(od, oldName);
-    this.unlinkChild(nd, newName);
-    if (moved) { moved.parent = nd; moved.name = newName; this.setChild(nd, newName, moved); }
   }
 
   readdir(dir: Inode): DirEntry[] {
@@ -289,7 +279,7 @@ export class GoferFilesystem implements FilesystemImpl {
     this.lru.clear();
     this.rootDentry.fd = -1;
     this.rootDentry.children.clear();
-    try { this.conn.close(fds, true); } catch { /* a dead gofer has closed them already */ }
+    this.conn.close(fds, true);
   }
 
   // ---- the dentry cache -------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import * as libc from '../../host/libc.js';
 import {
   M, MESSAGE_NAMES, OPEN_ACCMODE, OPEN_RDONLY, OPEN_TRUNC, RENAME_NOREPLACE, SETSTAT_ATIME,
   SETSTAT_ATIME_NOW, SETSTAT_MTIME, SETSTAT_MTIME_NOW, SETSTAT_SIZE, UNLINK_REMOVEDIR, WalkStatus,
-  checkName, fileTypeOfMode, putPReadResp, type FdId, type Message, type ReqOf, type RespOf,
+  WIRE_INODE_BYTES, WIRE_STAT_BYTES, checkName, fileTypeOfMode, putPReadResp, type FdId, type Message, type ReqOf, type RespOf,
   type WireInode, type WireStat,
 } from './protocol.js';
 
@@ -46,6 +46,8 @@ export interface GoferServerStats {
 
 const RESOLVE = libc.RESOLVE_BENEATH | libc.RESOLVE_NO_SYMLINKS | libc.RESOLVE_NO_MAGICLINKS;
 const SYMLINK_MAX = libc.PATH_MAX - 1;
+/** The longest linux_dirent64: 19 bytes of header, a 255-byte name and its NUL, 8-aligned. */
+const MAX_HOST_DIRENT = 280;
 /** Only fallocate modes a guest can ask for: 0 and FALLOC_FL_KEEP_SIZE. */
 const FALLOC_MODES = 1;
 
@@ -95,12 +97,13 @@ export class GoferServer {
 
   // ---- dispatch ---------------------------------------------------------------------------------
 
-  private on<Q, P>(m: Message<Q, P>, serve: (req: Q) => P): void {
+  /** `serve` gets the reply writer only to size its reply: encoding it is done here. */
+  private on<Q, P>(m: Message<Q, P>, serve: (req: Q, w: FrameWriter) => P): void {
     this.table.set(m.id, (r, w) => {
       const req = m.req.get(r);
       endOfRequest(r);
       if (m.mutates && this.readOnly) fail(Errno.ROFS);
-      m.resp.put(w, serve(req));
+      m.resp.put(w, serve(req, w));
     });
   }
 
@@ -108,8 +111,8 @@ export class GoferServer {
     this.on(M.Mount, () => this.mount());
     this.on(M.FStat, ({ fd }) => libc.fstat(this.anyFd(fd)));
     this.on(M.SetStat, (q) => this.setStat(q));
-    this.on(M.Walk, (q) => this.walk(q));
-    this.on(M.WalkStat, (q) => this.walkStat(q));
+    this.on(M.Walk, (q, w) => this.walk(q, w.capacity));
+    this.on(M.WalkStat, (q, w) => this.walkStat(q, w.capacity));
     this.on(M.OpenAt, (q) => this.openAt(q));
     this.on(M.OpenCreateAt, (q) => this.openCreateAt(q));
     this.on(M.Close, ({ fds }) => { for (const id of fds) this.closeId(id); return {}; });
@@ -166,7 +169,7 @@ export class GoferServer {
       libc.renameat2(this.dir(oldDirFd).hostFd, oldName, this.dir(newDirFd).hostFd, newName, flags);
       return {};
     });
-    this.on(M.Getdents64, (q) => this.getdents(q));
+    this.on(M.Getdents64, (q, w) => this.getdents(q, w.capacity));
   }
 
   // ---- handlers ---------------------------------------------------------------------------------
@@ -176,9 +179,12 @@ export class GoferServer {
     return { root: this.addControl(fd), readOnly: this.readOnly };
   }
 
-  private walk({ dirFd, names }: ReqOf<'Walk'>): RespOf<'Walk'> {
+  private walk({ dirFd, names }: ReqOf<'Walk'>, window: number): RespOf<'Walk'> {
     let cur = this.dir(dirFd).hostFd;
-    names.forEach(safeName); // before any host call: a bad name fails the RPC with nothing opened
+    // Before any host call, so a bad request fails with nothing opened: every name, and a reply
+    // that must fit the window (one that did not would fail after the FDs were made).
+    names.forEach(safeName);
+    if (5 + names.length * WIRE_INODE_BYTES > window) fail(Errno.INVAL);
     const inodes: WireInode[] = [];
     let status = WalkStatus.Success;
     try {
@@ -199,8 +205,9 @@ export class GoferServer {
     return { status, inodes };
   }
 
-  private walkStat({ dirFd, names }: ReqOf<'WalkStat'>): RespOf<'WalkStat'> {
+  private walkStat({ dirFd, names }: ReqOf<'WalkStat'>, window: number): RespOf<'WalkStat'> {
     const start = this.dir(dirFd).hostFd;
+    if (4 + names.length * WIRE_STAT_BYTES > window) fail(Errno.INVAL);
     const stats: WireStat[] = [];
     const rest = names[0] === '' ? names.slice(1) : names;
     rest.forEach(safeName);
@@ -305,15 +312,17 @@ export class GoferServer {
   }
 
   private readonly direntBuf = new Uint8Array(64 * 1024);
-  private getdents({ fd, count }: ReqOf<'Getdents64'>): RespOf<'Getdents64'> {
+  private getdents({ fd, count }: ReqOf<'Getdents64'>, window: number): RespOf<'Getdents64'> {
     const f = this.open(fd);
     if (f.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
-    if (count < 0) libc.lseek(f.hostFd, 0, libc.SEEK_SET);
     // A wire entry is at most 1 byte longer than the host's (21+len vs 8-aligned 20+len), so 9/10
     // of the budget in host bytes always fits: every entry the host hands out must be sent, as the
     // directory offset has already moved past it.
-    const budget = Math.min(Math.abs(count), this.direntBuf.byteLength);
-    const n = libc.getdents64(f.hostFd, this.direntBuf.subarray(0, Math.floor((budget - 8) * 0.9)));
+    const budget = Math.min(Math.abs(count), window, this.direntBuf.byteLength);
+    const hostBytes = Math.floor((budget - 8) * 0.9);
+    if (hostBytes < MAX_HOST_DIRENT) fail(Errno.INVAL); // too small for one entry
+    if (count < 0) libc.lseek(f.hostFd, 0, libc.SEEK_SET);
+    const n = libc.getdents64(f.hostFd, this.direntBuf.subarray(0, hostBytes));
     return { dirents: libc.parseDirents64(this.direntBuf, n) };
   }
 

@@ -1,0 +1,78 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ActorSandboxError, createSandbox, type SandboxEvent } from '../../src/index.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/api/${name}`, import.meta.url));
+
+async function rejection(p: Promise<unknown>): Promise<ActorSandboxError> {
+  try { await p; } catch (e) { assert.instance(e, ActorSandboxError); return e as ActorSandboxError; }
+  throw new Error('expected a rejection');
+}
+
+test('stdin reaches the guest and its stdout comes back byte for byte', async () => {
+  await using sandbox = await createSandbox();
+  const input = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
+  const r = await sandbox.run(fixture('cat.wasm'), { stdin: input });
+  assert.equal(r.stdout, input);
+  assert.is(r.exitCode, input.byteLength % 256);
+  assert.is(r.stderr.byteLength, 0);
+});
+
+test('a task blocked on stdin is held in the Sentry and does not stall another task', async () => {
+  await using sandbox = await createSandbox({ maxConcurrentTasks: 2 });
+  const stdin = new PassThrough();
+  const blocked = sandbox.run(fixture('cat.wasm'), { stdin });
+  stdin.write('first ');
+  const other = await sandbox.run(fixture('cat.wasm'), { stdin: 'second' });
+  assert.is(other.stdout.toString(), 'second', 'the second task ran to completion while the first waited');
+  stdin.end('part');
+  const first = await blocked;
+  assert.is(first.stdout.toString(), 'first part');
+});
+
+test('a trap is reported as a result with the stderr written before it; the sandbox goes on', async () => {
+  await using sandbox = await createSandbox();
+  const events: SandboxEvent[] = [];
+  sandbox.events.subscribe((e) => events.push(e));
+  const r = await sandbox.run(fixture('crash.wasm'));
+  assert.is(r.exitCode, 134);
+  assert.match(r.trap ?? '', /unreachable/);
+  assert.is(r.stderr.toString(), 'about to trap\n');
+  const again = await sandbox.run(fixture('cat.wasm'), { stdin: 'ok' });
+  assert.is(again.stdout.toString(), 'ok');
+  assert.ok(events.some((e) => e.type === 'task-exit' && e.exitCode === 134 && e.trap !== undefined));
+});
+
+test('bad programs and mounts are typed errors with stable codes', async () => {
+  assert.is((await rejection(createSandbox({ mounts: [{ hostPath: '/definitely/not/here', guestPath: '/x' }] }))).code, 'ASB_ERR_MOUNT');
+  const dir = mkdtempSync(join(tmpdir(), 'asb-api-'));
+  assert.is((await rejection(createSandbox({ mounts: [{ hostPath: dir, guestPath: 'relative' }] }))).code, 'ASB_ERR_MOUNT');
+  await using sandbox = await createSandbox();
+  assert.is((await rejection(sandbox.run(Buffer.from('not wasm at all')))).code, 'ASB_ERR_PROGRAM');
+  assert.is((await rejection(sandbox.run(join(dir, 'missing.wasm')))).code, 'ASB_ERR_PROGRAM');
+  assert.is((await rejection(sandbox.run(fixture('cat.wasm'), { env: { 'A=B': '1' } }))).code, 'ASB_ERR_INVALID_OPTION');
+});
+
+test('a dead kernel fails the running task with ASB_ERR_KERNEL_GONE instead of hanging', async () => {
+  const sandbox = await createSandbox();
+  const deaths: string[] = [];
+  sandbox.events.subscribe((e) => { if (e.type === 'died') deaths.push(e.actor); });
+  const stdin = new PassThrough();
+  const running = sandbox.run(fixture('cat.wasm'), { stdin });
+  await new Promise((r) => setTimeout(r, 100));
+  // Kill the Sentry's thread from outside, as a crash would.
+  const kernel = (sandbox as unknown as { kernel: { worker: Worker } }).kernel.worker;
+  await kernel.terminate();
+  const err = await rejection(running);
+  assert.is(err.code, 'ASB_ERR_KERNEL_GONE');
+  assert.equal(deaths, ['kernel']);
+  await sandbox.close();
+});
+
+test.run();

@@ -1,0 +1,46 @@
+// The bounded dentry cache: evicted control FDs are closed on the gofer in batches, and an inode the
+// VFS still holds after eviction is revived by name, or ESTALE if the name now holds another file.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Errno } from '../../../src/wasi/errno.js';
+import { GoferFilesystem } from '../../../src/fs/gofer/gofer-filesystem.js';
+import { CLOSE_BATCH } from '../../../src/fs/gofer/protocol.js';
+import { errnoOfCall } from './errno-of.js';
+import { startGofer, type GoferRig } from './gofer-rig.js';
+
+let rig: GoferRig;
+
+test.before(() => {
+  rig = startGofer();
+  for (let i = 0; i < 300; i++) fs.writeFileSync(path.join(rig.dir, `f${i}`), String(i));
+});
+test.after(() => rig.stop());
+
+test('the cache stays bounded and the gofer\'s control FDs with it', async () => {
+  const gfs = new GoferFilesystem(rig.ring, 1n, { maxCachedDentries: 10 });
+  const first = gfs.lookup(gfs.root(), 'f0', []);
+  for (let i = 1; i < 300; i++) gfs.lookup(gfs.root(), `f${i}`, []);
+  assert.is(gfs.cachedDentries, 10);
+  assert.ok(gfs.rpcCounts.Close >= 2, 'evicted FDs went back in batches');
+  assert.ok(gfs.rpcCounts.Close <= 290 / CLOSE_BATCH + 1, 'batched, not one Close per eviction');
+  const open = (await rig.actor.control.stats()).controlFds;
+  assert.ok(open <= 10 + 1 + CLOSE_BATCH, `gofer holds ${open} control FDs`);
+
+  // f0 was evicted long ago; the VFS still holds it: it is revived by name.
+  const walks = gfs.rpcCounts.Walk;
+  assert.is(gfs.stat(first).size, 1n);
+  assert.is(gfs.rpcCounts.Walk - walks, 1);
+  // A name replaced on the host behind an evicted inode: ESTALE, never the other file.
+  const f1 = gfs.lookup(gfs.root(), 'f1', []);
+  for (let i = 100; i < 120; i++) gfs.lookup(gfs.root(), `f${i}`, []);
+  fs.rmSync(path.join(rig.dir, 'f1'));
+  fs.writeFileSync(path.join(rig.dir, 'f1'), 'impostor');
+  assert.is(errnoOfCall(() => gfs.stat(f1)), Errno.STALE);
+  gfs.release();
+  const after = (await rig.actor.control.stats()).controlFds;
+  assert.is(after, 0, 'release closes every control FD on the gofer');
+});
+
+test.run();
