@@ -1,0 +1,79 @@
+// stat, open+close, mkdir+rmdir on a mounted host directory: the sandbox versus node:wasi, same .wasm.
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WASI } from 'node:wasi';
+import { createSandbox } from '../src/index.js';
+import { median, type GroupResult, type Row } from './report.js';
+
+export const FSOPS = new URL('../../test/fixtures/bench/fsops.wasm', import.meta.url);
+const OPS: Record<string, number> = { stat: 4000, openclose: 3000, mkdirrmdir: 1000 };
+
+export function parseNs(stdout: string, key: string): number[] {
+  const xs = [...stdout.matchAll(new RegExp(`^${key} ([0-9.]+)$`, 'gm'))].map((m) => Number(m[1]));
+  if (xs.length === 0) throw new Error(`no ${key} in output: ${JSON.stringify(stdout)}`);
+  return xs;
+}
+
+/** Runs a command under node:wasi on this thread, stdout captured through a temp file. */
+export function nodeWasiRun(module: WebAssembly.Module, args: string[], preopens: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'asb-bench-out-'));
+  const out = join(dir, 'stdout');
+  const fd = openSync(out, 'w');
+  try {
+    const wasi = new WASI({ version: 'preview1', args, env: {}, preopens, stdout: fd, returnOnExit: true });
+    const instance = new WebAssembly.Instance(module, wasi.getImportObject() as Record<string, Record<string, unknown>>);
+    const code = wasi.start(instance);
+    if (code !== 0) throw new Error(`node:wasi ${args.join(' ')} exited ${code}`);
+  } finally { closeSync(fd); }
+  const text = readFileSync(out, 'utf8');
+  rmSync(dir, { recursive: true, force: true });
+  return text;
+}
+
+export async function fsBench(rounds = 5): Promise<GroupResult> {
+  const sbDir = mkdtempSync(join(tmpdir(), 'asb-bench-sb-'));
+  const nwDir = mkdtempSync(join(tmpdir(), 'asb-bench-nw-'));
+  const sandbox = await createSandbox({ mounts: [{ hostPath: sbDir, guestPath: '/data' }] });
+  const bare = await createSandbox(); // /data in its in-memory root: the Sentry without the gofer hop
+  const module = new WebAssembly.Module(readFileSync(FSOPS));
+  const sb: Record<string, number[]> = {};
+  const nw: Record<string, number[]> = {};
+  const tm: Record<string, number[]> = {};
+  const parks: Record<string, number[]> = {};
+  const sentry = async () => (await sandbox.stats()) as { parks: number };
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const [op, n] of Object.entries(OPS)) {
+        const args = [op, String(n)];
+        const runSb = async () => {
+          const before = (await sentry()).parks;
+          const res = await sandbox.run(FSOPS.pathname, { args });
+          (parks[op] ??= []).push(((await sentry()).parks - before) / (n * 1.1));
+          if (res.exitCode !== 0) throw new Error(`fsops ${op} exited ${res.exitCode}: ${res.stderr.toString()}`);
+          (sb[op] ??= []).push(parseNs(res.stdout.toString(), 'ns_per_op')[0]! / 1000);
+        };
+        const runNw = () => { (nw[op] ??= []).push(parseNs(nodeWasiRun(module, ['fsops', ...args], { '/data': nwDir }), 'ns_per_op')[0]! / 1000); };
+        if (r % 2 === 0) { await runSb(); runNw(); } else { runNw(); await runSb(); }
+        const res = await bare.run(FSOPS.pathname, { args });
+        if (res.exitCode !== 0) throw new Error(`fsops ${op} (tmpfs) exited ${res.exitCode}: ${res.stderr.toString()}`);
+        (tm[op] ??= []).push(parseNs(res.stdout.toString(), 'ns_per_op')[0]! / 1000);
+      }
+    }
+  } finally {
+    await sandbox.close();
+    await bare.close();
+    rmSync(sbDir, { recursive: true, force: true });
+    rmSync(nwDir, { recursive: true, force: true });
+  }
+  const rows: Row[] = [];
+  const ratios: Record<string, number> = {};
+  for (const op of Object.keys(OPS)) {
+    const s = median(sb[op]!); const n = median(nw[op]!);
+    rows.push({ name: `${op} sandbox`, medianUs: s, note: `${rounds} runs × ${OPS[op]} ops; Sentry parks/op ${median(parks[op]!).toFixed(2)}` }, { name: `${op} node:wasi`, medianUs: n },
+      { name: `${op} sandbox tmpfs`, medianUs: median(tm[op]!), note: 'in-memory root, no gofer: for reference' });
+    ratios[`${op} sandbox/node:wasi`] = s / n;
+  }
+  const t = (op: string) => ({ name: `fs: ${op} within 2× of node:wasi`, pass: ratios[`${op} sandbox/node:wasi`]! <= 2, detail: `${ratios[`${op} sandbox/node:wasi`]!.toFixed(2)}×` });
+  return { group: 'fs', rows, ratios, targets: [t('stat'), t('openclose')], info: { hostDir: tmpdir() } };
+}
