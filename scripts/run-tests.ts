@@ -15,6 +15,8 @@ child.on('close', (code) => {
   const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? 0);
   const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? 0);
   const skipped = Number(/Skipped:\s+(\d+)/.exec(plain)?.[1] ?? 0);
-  process.stdout.write(`\n${passed} passed, ${total - passed - skipped} failed, ${skipped} skipped\n`);
+  // A suite that crashed before uvu could total it still counts as a failure.
+  const failed = Math.max(total - passed - skipped, code === 0 ? 0 : 1);
+  process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
   process.exitCode = code ?? 1;
 });
