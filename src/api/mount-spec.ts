@@ -11,6 +11,7 @@ export interface MountSpec {
 
 /** `--dir HOST::GUEST` (wasmtime form); a bare `--dir DIR` mounts DIR at the same path. */
 export function parseDirFlag(spec: string): MountSpec {
+  if (spec.length === 0) throw new InvalidOptionError('bad --dir "": expected HOST::GUEST');
   const i = spec.indexOf('::');
   if (i < 0) return { hostPath: spec, guestPath: spec.startsWith('/') ? spec : `/${spec}` };
   const host = spec.slice(0, i);

@@ -270,6 +270,8 @@ export function createWasiImports(ring: RingClient, mem: GuestMemory, args: read
    */
   function readInto(iovs: Array<{ ptr: number; len: number }>, request: (len: number) => boolean, advance?: (got: number) => void, moreFlag = false): number {
     let total = 0;
+    // No buffers still asks the Sentry, so a bad fd or a missing right is reported.
+    if (iovs.every((v) => v.len === 0)) { request(0); return 0; }
     for (const iov of iovs) {
       let filled = 0;
       while (filled < iov.len) {

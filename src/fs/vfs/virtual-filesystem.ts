@@ -121,6 +121,8 @@ export class VirtualFilesystem {
     if (req.create) {
       const { dir, name, trailingSlash } = this.resolveParent(start, path);
       if (name === '.' || name === '..' || trailingSlash) {
+        // Linux: O_CREAT on a name with a trailing slash can only ever be a directory: EISDIR.
+        if (trailingSlash && name !== '.' && name !== '..' && this.lookupChild(dir, name) === undefined) fail(Errno.ISDIR);
         loc = this.resolve(start, path, true);
         if (req.exclusive) fail(Errno.EXIST);
       } else {
