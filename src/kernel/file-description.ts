@@ -25,6 +25,7 @@ export abstract class FileDescription {
 
   read(_max: number): Uint8Array | typeof WOULD_BLOCK { return fail(Errno.BADF); }
   pread(_max: number, _offset: number): Uint8Array { return fail(Errno.SPIPE); }
+  /** `data` is a view of the ring window, valid only during the call: copy what you keep. */
   write(_data: Uint8Array): number { return fail(Errno.BADF); }
   pwrite(_data: Uint8Array, _offset: number): number { return fail(Errno.SPIPE); }
   seek(_offset: bigint, _whence: Whence): bigint { return fail(Errno.SPIPE); }

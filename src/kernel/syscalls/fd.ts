@@ -132,7 +132,7 @@ export function fdPwrite(t: Task, r: ServerRing): number {
   const fd = r.reader.u32(); const offset = r.reader.u64(); const data = r.reader.bytesView();
   const e = t.fds.need(fd, R.FD_WRITE | R.FD_SEEK);
   if (offset > BigInt(Number.MAX_SAFE_INTEGER)) fail(Errno.INVAL);
-  const n = e.description.pwrite(data.slice(), Number(offset));
+  const n = e.description.pwrite(data, Number(offset));
   r.writer.u32(n);
   return 0;
 }
@@ -207,7 +207,7 @@ export function fdTell(t: Task, r: ServerRing): number {
 export function fdWrite(t: Task, r: ServerRing): number {
   const fd = r.reader.u32(); const data = r.reader.bytesView();
   const e = t.fds.need(fd, R.FD_WRITE);
-  const n = e.description.write(data.slice());
+  const n = e.description.write(data);
   r.writer.u32(n);
   return 0;
 }
