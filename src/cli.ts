@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
     .passThroughOptions()
     .option('--dir <HOST::GUEST>', 'mount a host directory (repeatable)', collect, [])
     .option('-v, --volume <HOST:GUEST[:ro]>', 'mount a host directory, docker style (repeatable)', collect, [])
-    .option('--mount <type=bind,src=…,dst=…[,readonly]>', 'mount a host directory, OCI style (repeatable)', collect, [])
+    .option('--mount <type=bind,src=…,dst=…[,readonly][,cache=shared]>', 'mount a host directory, OCI style (repeatable)', collect, [])
     .option('--env <K=V>', 'set a guest environment variable; the guest sees only these (repeatable)', collect, [])
     .addOption(new Option('--tmpfs-size <bytes>', 'byte limit of the in-memory root').argParser((v) => positiveInt(v, '--tmpfs-size')))
     .option('--json', 'print a result object (exit code, trap, timings, syscall counts) to stdout after the run')

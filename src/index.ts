@@ -1,5 +1,5 @@
 export { createSandbox, Sandbox, TRAP_EXIT_CODE } from './api/sandbox.js';
-export type { SandboxOptions, RunOptions, RunResult, SandboxEvent } from './api/sandbox.js';
+export type { SandboxOptions, SandboxStats, RunOptions, RunResult, SandboxEvent } from './api/sandbox.js';
 export type { MountSpec } from './api/mount-spec.js';
 export {
   ActorSandboxError, InvalidOptionError, MountError, ProgramError, ActorFailureError, SandboxClosedError,

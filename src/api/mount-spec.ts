@@ -7,6 +7,13 @@ export interface MountSpec {
   hostPath: string;
   guestPath: string;
   readOnly?: boolean;
+  /**
+   * `exclusive` (default): the sandbox is the only one changing the directory while it runs, so
+   * names and attributes it has seen are cached (a repeated stat or open costs no round trip).
+   * `shared`: something outside may change it at any time; every path is looked up again and
+   * every stat asks the host.
+   */
+  cache?: 'exclusive' | 'shared';
 }
 
 /** `--dir HOST::GUEST` (wasmtime form); a bare `--dir DIR` mounts DIR at the same path. */
@@ -29,7 +36,7 @@ export function parseVolumeFlag(spec: string): MountSpec {
   return { hostPath: parts[0], guestPath: parts[1], readOnly: mode === 'ro' };
 }
 
-/** `--mount type=bind,src=…,dst=…[,readonly]` (docker/OCI form). */
+/** `--mount type=bind,src=…,dst=…[,readonly][,cache=exclusive|shared]` (docker/OCI form). */
 export function parseMountFlag(spec: string): MountSpec {
   const fields = new Map<string, string>();
   for (const part of spec.split(',')) {
@@ -43,13 +50,15 @@ export function parseMountFlag(spec: string): MountSpec {
   const dst = fields.get('dst') ?? fields.get('destination') ?? fields.get('target');
   if (!src || !dst) throw new InvalidOptionError(`bad --mount "${spec}": needs src= and dst=`);
   for (const key of fields.keys()) {
-    if (!['type', 'src', 'source', 'dst', 'destination', 'target', 'readonly', 'ro'].includes(key)) {
+    if (!['type', 'src', 'source', 'dst', 'destination', 'target', 'readonly', 'ro', 'cache'].includes(key)) {
       throw new InvalidOptionError(`bad --mount "${spec}": unknown key "${key}"`);
     }
   }
   const ro = fields.get('readonly') ?? fields.get('ro');
   if (ro !== undefined && ro !== 'true' && ro !== 'false' && ro !== '1' && ro !== '0') throw new InvalidOptionError(`bad --mount "${spec}": readonly takes true or false`);
-  return { hostPath: src, guestPath: dst, readOnly: ro === 'true' || ro === '1' };
+  const cache = fields.get('cache');
+  if (cache !== undefined && cache !== 'exclusive' && cache !== 'shared') throw new InvalidOptionError(`bad --mount "${spec}": cache takes exclusive or shared`);
+  return { hostPath: src, guestPath: dst, readOnly: ro === 'true' || ro === '1', ...(cache ? { cache } : {}) };
 }
 
 /** Checks and normalises mounts: absolute guest paths, existing host directories, no duplicates. */
@@ -66,6 +75,8 @@ export function normaliseMounts(mounts: readonly MountSpec[]): Required<MountSpe
     let isDir = false;
     try { isDir = statSync(hostPath).isDirectory(); } catch { /* reported below */ }
     if (!isDir) throw new MountError(`host directory ${m.hostPath} does not exist or is not a directory`, m.hostPath);
-    return { hostPath, guestPath, readOnly: m.readOnly ?? false };
+    const cache = m.cache ?? 'exclusive';
+    if (cache !== 'exclusive' && cache !== 'shared') throw new InvalidOptionError(`mount ${guestPath}: cache must be 'exclusive' or 'shared'`);
+    return { hostPath, guestPath, readOnly: m.readOnly ?? false, cache };
   });
 }

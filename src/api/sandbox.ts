@@ -10,7 +10,9 @@ import { shutdownRing } from '../actors/ring-client.js';
 import { createDoorbell, createRing, createSpinBudget, type RingDescriptor } from '../actors/ring-layout.js';
 import { DEFAULT_TMPFS_LIMITS, type TmpfsLimits } from '../fs/tmpfs/tmp-filesystem.js';
 import type { HostMountConfig, KernelConfig } from '../kernel/kernel-config.js';
+import type { GoferControl } from '../fs/gofer/gofer-worker.js';
 import type { KernelControl } from '../kernel/kernel-worker.js';
+import type { SentryStats } from '../kernel/sentry.js';
 import type { StdioMessage } from '../kernel/output-pipe.js';
 import type { TaskJob, TaskOutcome } from '../kernel/task-worker.js';
 import { ActorFailureError, InvalidOptionError, MountError, ProgramError, SandboxClosedError } from './errors.js';
@@ -55,6 +57,14 @@ export interface RunResult {
 }
 
 /** Events of a sandbox: its actors' lives and its tasks' exits. */
+/** Counters for diagnostics and benchmarks. */
+export interface SandboxStats {
+  /** The Sentry: tasks, ring requests, times its loop parked, syscalls by name. */
+  kernel: SentryStats;
+  /** Each host mount's gofer, by guest path: requests by message name, ring requests and parks. */
+  gofers: Record<string, ReturnType<GoferControl['stats']>>;
+}
+
 export type SandboxEvent = ActorEvent | { readonly type: 'task-exit'; readonly task: number; readonly exitCode: number; readonly trap?: string };
 
 /** Exit status a trapped task reports (as a shell reports SIGABRT). */
@@ -75,8 +85,8 @@ export class Sandbox implements AsyncDisposable {
 
   private constructor(
     private readonly supervisor: Supervisor,
-    private readonly kernel: WorkerActor<KernelControl & ActorControl>,
-    private readonly gofers: { actor: WorkerActor<ActorControl>; ring: RingDescriptor; name: string }[],
+    private readonly kernel: WorkerActor<KernelControl>,
+    private readonly gofers: { actor: WorkerActor<GoferControl>; ring: RingDescriptor; name: string; guestPath: string }[],
     private readonly pool: Piscina,
     private readonly stdio: MessagePortLike,
   ) {
@@ -92,22 +102,22 @@ export class Sandbox implements AsyncDisposable {
     const cores = availableParallelism();
     const spin = createSpinBudget(cores);
     const supervisor = new Supervisor();
-    const gofers: { actor: WorkerActor<ActorControl>; ring: RingDescriptor; name: string }[] = [];
+    const gofers: { actor: WorkerActor<GoferControl>; ring: RingDescriptor; name: string; guestPath: string }[] = [];
     const mountConfigs: HostMountConfig[] = [];
     try {
       for (const [i, m] of mounts.entries()) {
         const ring = createRing(createDoorbell(), spin);
         const name = `gofer-${i}:${m.guestPath}`;
-        const actor = supervisor.spawn<ActorControl>(name, here('../fs/gofer/gofer-worker.js'), {
+        const actor = supervisor.spawn<GoferControl>(name, here('../fs/gofer/gofer-worker.js'), {
           workerData: { ring, hostRoot: m.hostPath, readOnly: m.readOnly },
         });
-        gofers.push({ actor, ring, name });
-        mountConfigs.push({ guestPath: m.guestPath, hostPath: m.hostPath, readOnly: m.readOnly, ring });
+        gofers.push({ actor, ring, name, guestPath: m.guestPath });
+        mountConfigs.push({ guestPath: m.guestPath, hostPath: m.hostPath, readOnly: m.readOnly, cache: m.cache, ring });
       }
       await Promise.all(gofers.map((g) => started(g.actor, g.name)));
       const { port1, port2 } = new MessageChannel();
       const config: KernelConfig = { mounts: mountConfigs, tmpfs, doorbell: createDoorbell(), spin, taskWindowBytes: 256 * 1024 };
-      const kernel = supervisor.spawn<KernelControl & ActorControl>('kernel', here('../kernel/kernel-worker.js'), {
+      const kernel = supervisor.spawn<KernelControl>('kernel', here('../kernel/kernel-worker.js'), {
         workerData: { config, stdio: port2 }, transferList: [port2],
       });
       try {
@@ -231,8 +241,12 @@ export class Sandbox implements AsyncDisposable {
     return { ring, release: async () => { await this.kernel.control.reapTask(id); } };
   }
 
-  /** Sentry counters (requests, parks, syscalls by name) for diagnostics. */
-  stats(): Promise<unknown> { return this.kernel.control.stats(); }
+  async stats(): Promise<SandboxStats> {
+    const kernel = await this.kernel.control.stats();
+    const gofers: SandboxStats['gofers'] = {};
+    for (const g of this.gofers) gofers[g.guestPath] = await g.actor.control.stats();
+    return { kernel, gofers };
+  }
 
   async close(): Promise<void> {
     if (this.closed) return;

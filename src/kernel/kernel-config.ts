@@ -1,4 +1,5 @@
 import type { RingDescriptor } from '../actors/ring-layout.js';
+import type { GoferCachePolicy } from '../fs/gofer/gofer-filesystem.js';
 import type { TmpfsLimits } from '../fs/tmpfs/tmp-filesystem.js';
 
 /** One host directory the sandbox sees, served by a gofer over `ring`. */
@@ -8,6 +9,8 @@ export interface HostMountConfig {
   /** For messages only: the Sentry never opens it. */
   hostPath: string;
   readOnly: boolean;
+  /** Whether the sandbox owns the directory while it runs (see GoferFilesystem). */
+  cache: GoferCachePolicy;
   ring: RingDescriptor;
 }
 

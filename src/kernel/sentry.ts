@@ -2,7 +2,7 @@ import { RingServer, type ServerRing } from '../actors/ring-server.js';
 import { createRing, type RingDescriptor } from '../actors/ring-layout.js';
 import { GoferFilesystem } from '../fs/gofer/gofer-filesystem.js';
 import { TmpFilesystem } from '../fs/tmpfs/tmp-filesystem.js';
-import type { FilesystemImpl } from '../fs/vfs/filesystem.js';
+import type { FilesystemImpl, OperationClock } from '../fs/vfs/filesystem.js';
 import type { Location } from '../fs/vfs/mount.js';
 import { VirtualFilesystem } from '../fs/vfs/virtual-filesystem.js';
 import { FileType, RIGHTS_DIRECTORY_BASE, RIGHTS_DIRECTORY_INHERITING, RIGHTS_TTY_BASE } from '../wasi/abi.js';
@@ -37,10 +37,12 @@ export class Sentry {
   private readonly tasksByRing: (Task | undefined)[] = [];
   private readonly tasks = new Map<number, Task>();
   private readonly totals = new Float64Array(SYS_COUNT);
+  /** One tick per syscall: a `shared` host mount trusts its cache within one. */
+  private readonly clock = { now: 0 };
   private nextTask = 1;
 
   constructor(private readonly config: KernelConfig, private readonly output: OutputPipe) {
-    this.vfs = buildTree(config);
+    this.vfs = buildTree(config, this.clock);
     this.server = new RingServer(config.doorbell, config.spin, (ring, code) => this.dispatch(ring, code), {
       malformedStatus: Errno.INVAL,
       failureStatus: Errno.IO,
@@ -55,6 +57,7 @@ export class Sentry {
     const handler = SYSCALLS[code];
     if (handler === undefined) return Errno.NOSYS;
     task.counts[code]!++;
+    this.clock.now++;
     try {
       return handler(task, ring);
     } catch (e) {
@@ -117,18 +120,18 @@ export class Sentry {
 }
 
 /** The guest's tree: an empty tmpfs root (or a host mount at "/"), with each mount at its path. */
-function buildTree(config: KernelConfig): VirtualFilesystem {
+function buildTree(config: KernelConfig, clock: OperationClock): VirtualFilesystem {
   let dev = 1n;
   const rootMount = config.mounts.find((m) => m.guestPath === '/');
-  const rootFs: FilesystemImpl = rootMount ? goferFs(rootMount, dev++) : new TmpFilesystem(dev++, config.tmpfs);
+  const rootFs: FilesystemImpl = rootMount ? goferFs(rootMount, dev++, clock) : new TmpFilesystem(dev++, config.tmpfs);
   const vfs = new VirtualFilesystem(rootFs, rootMount?.readOnly ?? false);
   const rest = config.mounts.filter((m) => m !== rootMount).sort((a, b) => depth(a.guestPath) - depth(b.guestPath));
-  for (const m of rest) vfs.mount(mountpoint(vfs, m), goferFs(m, dev++), m.readOnly, m.guestPath);
+  for (const m of rest) vfs.mount(mountpoint(vfs, m), goferFs(m, dev++, clock), m.readOnly, m.guestPath);
   return vfs;
 }
 
-function goferFs(m: HostMountConfig, dev: bigint): FilesystemImpl {
-  return new GoferFilesystem(m.ring, dev);
+function goferFs(m: HostMountConfig, dev: bigint, clock: OperationClock): FilesystemImpl {
+  return new GoferFilesystem(m.ring, dev, { cache: m.cache, clock });
 }
 
 function depth(p: string): number { return p.split('/').filter(Boolean).length; }

@@ -117,6 +117,12 @@ test('a bad -v spec (bad mode) exits 2', () => {
   assert.ok(r.stderr.trim().length > 0, show(r));
 });
 
+test('a --mount with a bad cache policy exits 2 naming the key', () => {
+  const r = runCli(['run', '--mount', `src=${tmpDir()},dst=/data,cache=sometimes`, fixture('exit42')]);
+  assert.is(r.status, 2, show(r));
+  assert.match(r.stderr, /cache takes exclusive or shared/, show(r));
+});
+
 test('examples/hello.wasm: greets, echoes its args, lists /data, writes nothing', () => {
   const before = fingerprint(EXAMPLES);
   const r = runCli(['run', '--dir', `${EXAMPLES}::/data`, path.join(EXAMPLES, 'hello.wasm'), 'from-the-sandbox', '--flag']);

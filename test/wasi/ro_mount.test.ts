@@ -52,6 +52,11 @@ test('ro_mount: --mount type=bind,...,readonly and -v HOST:/rw', () => {
   check(ro, rw, ['--mount', `type=bind,src=${ro},dst=/ro,readonly`, '-v', `${rw}:/rw`]);
 });
 
+test('ro_mount: both mounts with cache=shared (every path walked again)', () => {
+  const { ro, rw } = setup();
+  check(ro, rw, ['--mount', `type=bind,src=${ro},dst=/ro,readonly,cache=shared`, '--mount', `src=${rw},dst=/rw,cache=shared`]);
+});
+
 test('ro_mount: a read-only mount of the whole root', () => {
   // everything under "/" is read-only: creating anything anywhere is EROFS, reading works
   const ro = tmpDir('asb-rootro-');

@@ -2,113 +2,74 @@
  * goferfs: the Sentry's client of one gofer (protocol.ts), as a FilesystemImpl. The cache is the
  * point (GVISOR-NOTES §1.5): a dentry tree mirroring the remote tree, bounded (LRU, default 1000
  * dentries, each pinning one remote control FD), with negative entries so a missing name costs one
- * RPC once, and multi-component Walks so a path costs one RPC, not one per component. Entries are
- * cached; attributes are not (stat is an FStat each time), as another process may change them.
+ * RPC once, multi-component Walks so a path costs one RPC, not one per component, attributes kept
+ * from every reply, and open host FDs shared by every guest open of a file.
+ *
+ * How far the cache is trusted is the mount's cache policy (gVisor's file-access modes):
+ *  - `exclusive` (the default, gVisor's `fscache`): the sandbox is the only one changing the
+ *    directory while it runs. Cached names and attributes are authoritative; a stat or an open of a
+ *    cached file costs no RPC. Our own mutations drop the attributes they make stale.
+ *  - `shared` (gVisor's `remote_revalidating`): someone else may change it at any time. Names and
+ *    attributes are trusted only within the operation (syscall) that fetched them, so each path is
+ *    walked again (one Walk RPC for its components) and each stat asks the gofer.
  *
  * The VFS may hold an Inode after the cache evicted it. Such a dentry keeps its parent and name and
  * is revived on use by walking that name again; if the name now holds another file (ino differs)
  * or none, the answer is ESTALE, never a different file. If the name was looked up again meanwhile,
  * the revived dentry becomes an alias of the one in the tree, so the tree has one dentry per name.
  */
-import { RingClient, type RingClientOptions } from '../../actors/ring-client.js';
+import type { RingClientOptions } from '../../actors/ring-client.js';
 import type { RingDescriptor } from '../../actors/ring-layout.js';
 import { FileType } from '../../wasi/abi.js';
-import { Errno, SyscallError, fail } from '../../wasi/errno.js';
+import { Errno, fail } from '../../wasi/errno.js';
 import type {
-  DirEntry, FileHandle, FilesystemImpl, Inode, OpenAccess, Stat, StatChange,
+  DirEntry, FileHandle, FilesystemImpl, Inode, OpenAccess, OperationClock, Stat, StatChange,
 } from '../vfs/filesystem.js';
+import { GoferConnection } from './gofer-connection.js';
+import { GoferDentry, type HandleAccess } from './gofer-dentry.js';
+import { GoferFileHandle, type GoferFileOwner } from './gofer-file-handle.js';
 import {
-  CLOSE_BATCH, M, MAX_CLOSE_FDS, MAX_WALK_NAMES, OPEN_RDONLY, OPEN_RDWR, OPEN_TRUNC, OPEN_WRONLY,
+  MAX_WALK_NAMES, OPEN_RDONLY, OPEN_RDWR, OPEN_TRUNC, OPEN_WRONLY,
   SETSTAT_ATIME, SETSTAT_ATIME_NOW, SETSTAT_MTIME, SETSTAT_MTIME_NOW, SETSTAT_SIZE,
   UNLINK_REMOVEDIR, WIRE_INODE_BYTES, WalkStatus, checkName, fileTypeOfDirent, fileTypeOfMode,
-  type FdId, type Message, type MessageName, type ReqOf, type RespOf, type WireInode, type WireStat,
+  type FdId, type MessageName, type WireInode, type WireStat,
 } from './protocol.js';
 
+/** How far the client trusts its cache; see the file comment. */
+export type GoferCachePolicy = 'exclusive' | 'shared';
+
 export interface GoferFilesystemOptions extends RingClientOptions {
+  /** Default 'exclusive'. */
+  cache?: GoferCachePolicy;
+  /** The Sentry's operation counter; `shared` trusts the cache within one tick of it. */
+  clock?: OperationClock;
   /** Dentries (remote control FDs) kept besides the root. Default 1000, like gVisor's dcache. */
   maxCachedDentries?: number;
   /** Negative entries kept per directory, oldest dropped first. Default 1000. */
   maxNegativePerDir?: number;
 }
 
-/** One ring to one gofer: typed RPCs, their counters, and the batch of FD ids waiting to be closed. */
-class GoferConnection {
-  readonly rpcCounts = Object.fromEntries(Object.keys(M).map((n) => [n, 0])) as Record<MessageName, number>;
-  private readonly client: RingClient;
-  private pendingClose: FdId[] = [];
-
-  constructor(desc: RingDescriptor, options: RingClientOptions) {
-    this.client = new RingClient(desc, options);
-  }
-
-  get windowBytes(): number { return this.client.windowBytes; }
-
-  /**
-   * One round trip. A non-zero status is thrown as that errno; a reply that does not decode, or a
-   * gofer that died, is EIO. Byte fields of the reply are views into the window: copy them out
-   * before the next RPC.
-   */
-  rpc<N extends MessageName>(name: N, req: ReqOf<N>): RespOf<N> {
-    const m = M[name] as unknown as Message<ReqOf<N>, RespOf<N>>;
-    this.rpcCounts[name]++;
-    const c = this.client;
-    try {
-      m.req.put(c.writer.reset(), req);
-      const status = c.call(m.id);
-      if (status !== 0) fail(status as Errno);
-      return m.resp.get(c.reader);
-    } catch (e) {
-      if (e instanceof SyscallError) throw e;
-      fail(Errno.IO); // FrameError or RingClosedError
-    }
-  }
-
-  /** Queues FD ids; they ride on the next Close, which is sent when the batch fills or `now`. */
-  close(fds: readonly FdId[], now = false): void {
-    for (const fd of fds) if (fd >= 0) this.pendingClose.push(fd);
-    if (now || this.pendingClose.length >= CLOSE_BATCH) this.flushClose();
-  }
-
-  /** Close never fails at the gofer; if the gofer is gone, so are its FDs: nothing to report. */
-  flushClose(): void {
-    while (this.pendingClose.length > 0) {
-      const fds = this.pendingClose.splice(0, MAX_CLOSE_FDS);
-      try { this.rpc('Close', { fds }); } catch { /* see above */ }
-    }
-  }
+/** Attributes as the gofer last reported them, and the operation in which it did. */
+interface CachedAttrs {
+  stat: WireStat;
+  at: number;
 }
 
-class GoferDentry implements Inode {
-  /** Remote control FD; -1 once evicted (revived on use) or released. */
-  fd: FdId;
-  /** Directories: cached names → child, or null for a name known not to exist. */
-  readonly children = new Map<string, GoferDentry | null>();
-  positives = 0;
-  negatives = 0;
-  /** The dentry that replaced this one in the tree after an eviction (see the file comment). */
-  alias: GoferDentry | undefined;
-  /** Its name was removed through this filesystem: it can never be revived. */
-  unlinked = false;
-  /** Symlink target, cached: a symlink's target never changes in place. */
-  target: string | undefined;
+const ACCESS_FLAGS: Record<HandleAccess, number> = { r: OPEN_RDONLY, w: OPEN_WRONLY, rw: OPEN_RDWR };
 
-  constructor(
-    readonly owner: GoferFilesystem, readonly ino: bigint, readonly type: FileType, fd: FdId,
-    public parent: GoferDentry | null, public name: string,
-  ) {
-    this.fd = fd;
-  }
-}
-
-export class GoferFilesystem implements FilesystemImpl {
+export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   readonly kind = 'gofer';
   readonly dev: bigint;
   /** The connection is read-only: the gofer answers EROFS to mutations. */
   readonly readOnly: boolean;
+  readonly cache: GoferCachePolicy;
   private readonly conn: GoferConnection;
+  private readonly clock: OperationClock;
   private readonly rootDentry: GoferDentry;
   /** Every dentry holding a control FD except the root, least recently used first. */
   private readonly lru = new Set<GoferDentry>();
+  /** By inode number, so hard links share them; oldest first, bounded like the dentries. */
+  private readonly attrs = new Map<bigint, CachedAttrs>();
   private readonly maxCached: number;
   private readonly maxNegative: number;
 
@@ -116,11 +77,14 @@ export class GoferFilesystem implements FilesystemImpl {
   constructor(ring: RingDescriptor, dev: bigint, options: GoferFilesystemOptions = {}) {
     this.conn = new GoferConnection(ring, options);
     this.dev = dev;
+    this.cache = options.cache ?? 'exclusive';
+    this.clock = options.clock ?? { now: 0 };
     this.maxCached = options.maxCachedDentries ?? 1000;
     this.maxNegative = options.maxNegativePerDir ?? 1000;
     const { root, readOnly } = this.conn.rpc('Mount', {});
     this.readOnly = readOnly;
-    this.rootDentry = new GoferDentry(this, root.stat.ino, FileType.DIRECTORY, root.fd, null, '');
+    this.rootDentry = new GoferDentry(this, root.stat.ino, FileType.DIRECTORY, root.fd, null, '', this.clock.now);
+    this.remember(root.stat);
   }
 
   /** RPCs sent, per message name. */
@@ -136,12 +100,14 @@ export class GoferFilesystem implements FilesystemImpl {
   }
 
   lookup(dir: Inode, name: string, ahead: readonly string[]): Inode {
-    let d = this.dentry(dir);
+    const d = this.live(this.dentry(dir));
     if (d.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
-    if (d.fd < 0) d = this.revive(d);
     const hit = d.children.get(name);
-    if (hit === null) fail(Errno.NOENT);
-    if (hit) { this.touch(hit); return hit; }
+    if (hit !== undefined && this.trusted(typeof hit === 'number' ? hit : hit.validated)) {
+      if (typeof hit === 'number') fail(Errno.NOENT);
+      this.touch(hit);
+      return hit;
+    }
 
     // Walk `name` and what follows it in one RPC, as much as fits the window both ways.
     const names = [name];
@@ -152,7 +118,7 @@ export class GoferFilesystem implements FilesystemImpl {
       if (names.length >= maxNames || reqBytes > this.conn.windowBytes || checkName(a) !== Errno.SUCCESS) break;
       names.push(a);
     }
-    const { status, inodes } = this.conn.rpc('Walk', { dirFd: this.fdOf(d), names });
+    const { status, inodes } = this.conn.rpc('Walk', { dirFd: d.fd, names });
     const n = Math.min(inodes.length, names.length);
     let parent = d;
     let first: GoferDentry | undefined;
@@ -170,7 +136,12 @@ export class GoferFilesystem implements FilesystemImpl {
   }
 
   stat(inode: Inode): Stat {
-    return this.toStat(this.conn.rpc('FStat', { fd: this.fdOf(this.dentry(inode)) }));
+    const d = this.dentry(inode);
+    const cached = this.attrs.get(d.ino);
+    if (cached && this.trusted(cached.at)) return this.toStat(cached.stat);
+    const s = this.conn.rpc('FStat', { fd: this.live(d).fd });
+    this.remember(s);
+    return this.toStat(s);
   }
 
   setStat(inode: Inode, change: StatChange): void {
@@ -179,8 +150,10 @@ export class GoferFilesystem implements FilesystemImpl {
     if (change.atim !== undefined) mask |= change.atim === 'now' ? SETSTAT_ATIME_NOW : SETSTAT_ATIME;
     if (change.mtim !== undefined) mask |= change.mtim === 'now' ? SETSTAT_MTIME_NOW : SETSTAT_MTIME;
     if (mask === 0) return;
+    const d = this.live(this.dentry(inode));
+    this.attrs.delete(d.ino); // even a partial failure may have changed something
     const r = this.conn.rpc('SetStat', {
-      fd: this.fdOf(this.dentry(inode)), mask, size: change.size ?? 0,
+      fd: d.fd, mask, size: change.size ?? 0,
       atimeNs: typeof change.atim === 'bigint' ? change.atim : 0n,
       mtimeNs: typeof change.mtim === 'bigint' ? change.mtim : 0n,
     });
@@ -190,40 +163,52 @@ export class GoferFilesystem implements FilesystemImpl {
   readlink(link: Inode): string {
     const d = this.dentry(link);
     if (d.type !== FileType.SYMBOLIC_LINK) fail(Errno.INVAL);
-    return d.target ??= this.conn.rpc('ReadLinkAt', { fd: this.fdOf(d) }).target;
+    return d.target ??= this.conn.rpc('ReadLinkAt', { fd: this.live(d).fd }).target;
   }
 
+  /** Reuses the file's shared handle for this access if it has one (no RPC), else opens it. */
   open(inode: Inode, access: OpenAccess): FileHandle {
-    const acc = access.write ? (access.read ? OPEN_RDWR : OPEN_WRONLY) : OPEN_RDONLY;
-    const flags = acc | (access.truncate ? OPEN_TRUNC : 0);
-    const { openFd } = this.conn.rpc('OpenAt', { fd: this.fdOf(this.dentry(inode)), flags });
-    return new GoferFileHandle(this.conn, openFd);
+    const d = this.live(this.dentry(inode));
+    const want: HandleAccess = access.write ? (access.read ? 'rw' : 'w') : 'r';
+    let fd = d.handles[want] >= 0 ? d.handles[want] : d.handles.rw;
+    if (fd >= 0) {
+      if (access.truncate) this.setStat(d, { size: 0 });
+    } else {
+      const flags = ACCESS_FLAGS[want] | (access.truncate ? OPEN_TRUNC : 0);
+      fd = d.handles[want] = this.conn.rpc('OpenAt', { fd: d.fd, flags }).openFd;
+      if (access.truncate) this.attrs.delete(d.ino);
+    }
+    d.opens++;
+    return new GoferFileHandle(this.conn, this, d, fd);
   }
 
   create(dir: Inode, name: string, mode: number): Inode {
-    const d = this.dentry(dir);
-    const r = this.conn.rpc('OpenCreateAt', { dirFd: this.fdOf(d), name, mode, flags: OPEN_RDONLY });
-    this.conn.close([r.openFd]); // the interface wants the inode; the open FD goes with the next batch
-    return this.added(d, name, r.child);
+    const d = this.live(this.dentry(dir));
+    const r = this.conn.rpc('OpenCreateAt', { dirFd: d.fd, name, mode, flags: OPEN_RDONLY });
+    const child = this.added(d, name, r.child);
+    if (child.handles.r < 0) child.handles.r = r.openFd; // the next read-only open needs no RPC
+    else this.conn.close([r.openFd]);
+    return child;
   }
 
   mkdir(dir: Inode, name: string, mode: number): Inode {
-    const d = this.dentry(dir);
-    return this.added(d, name, this.conn.rpc('MkdirAt', { dirFd: this.fdOf(d), name, mode }).child);
+    const d = this.live(this.dentry(dir));
+    return this.added(d, name, this.conn.rpc('MkdirAt', { dirFd: d.fd, name, mode }).child);
   }
 
   symlink(dir: Inode, name: string, target: string): Inode {
-    const d = this.dentry(dir);
-    const child = this.added(d, name, this.conn.rpc('SymlinkAt', { dirFd: this.fdOf(d), name, target }).child);
+    const d = this.live(this.dentry(dir));
+    const child = this.added(d, name, this.conn.rpc('SymlinkAt', { dirFd: d.fd, name, target }).child);
     child.target = target;
     return child;
   }
 
   link(dir: Inode, name: string, target: Inode): void {
-    const d = this.dentry(dir);
-    const t = this.dentry(target);
+    const d = this.live(this.dentry(dir));
+    const t = this.live(this.dentry(target));
     if (t.type === FileType.DIRECTORY) fail(Errno.PERM);
-    this.added(d, name, this.conn.rpc('LinkAt', { dirFd: this.fdOf(d), name, targetFd: this.fdOf(t) }).child);
+    this.attrs.delete(t.ino); // nlink, ctime
+    this.added(d, name, this.conn.rpc('LinkAt', { dirFd: d.fd, name, targetFd: t.fd }).child);
   }
 
   unlink(dir: Inode, name: string): void {
@@ -235,11 +220,18 @@ export class GoferFilesystem implements FilesystemImpl {
   }
 
   rename(oldDir: Inode, oldName: string, newDir: Inode, newName: string): void {
-    const od = this.dentry(oldDir), nd = this.dentry(newDir);
-    this.conn.rpc('RenameAt', { oldDirFd: this.fdOf(od), oldName, newDirFd: this.fdOf(nd), newName, flags: 0 });
+    const od = this.live(this.dentry(oldDir)), nd = this.live(this.dentry(newDir));
+    const cachedChild = (dir: GoferDentry, name: string): GoferDentry | undefined => {
+      const c = dir.children.get(name);
+      return typeof c === 'object' ? c : undefined;
+    };
+    const moved = cachedChild(od, oldName);
+    const replaced = cachedChild(nd, newName);
+    this.staled(od, nd, moved, replaced);
+    // Without the moved file's dentry its inode is unknown, so no cached attributes can be trusted.
+    if (!moved) this.attrs.clear();
+    this.conn.rpc('RenameAt', { oldDirFd: od.fd, oldName, newDirFd: nd.fd, newName, flags: 0 });
     if (od === nd && oldName === newName) return;
-    const moved = od.children.get(oldName) ?? undefined; // a negative entry here means we knew nothing
-    const replaced = nd.children.get(newName) ?? undefined;
     // Two names of one file: POSIX rename does nothing and both stay.
     if (moved && replaced && moved.ino === replaced.ino && moved.type !== FileType.DIRECTORY) return;
     if (replaced) { this.unlinkChild(nd, newName); replaced.unlinked = moved !== undefined; }
@@ -257,7 +249,8 @@ export class GoferFilesystem implements FilesystemImpl {
   }
 
   readdir(dir: Inode): DirEntry[] {
-    const { openFd } = this.conn.rpc('OpenAt', { fd: this.fdOf(this.dentry(dir)), flags: OPEN_RDONLY });
+    const d = this.live(this.dentry(dir));
+    const { openFd } = this.conn.rpc('OpenAt', { fd: d.fd, flags: OPEN_RDONLY });
     const out: DirEntry[] = [];
     try {
       for (;;) {
@@ -269,20 +262,52 @@ export class GoferFilesystem implements FilesystemImpl {
       }
     } finally {
       this.conn.close([openFd]);
+      this.attrs.delete(d.ino); // atime
     }
     return out;
   }
 
   release(): void {
-    const fds = [this.rootDentry.fd, ...[...this.lru].map((d) => d.fd)];
-    for (const d of this.lru) d.fd = -1;
+    const fds = this.rootDentry.takeFds();
+    for (const d of this.lru) fds.push(...d.takeFds());
     this.lru.clear();
-    this.rootDentry.fd = -1;
+    this.attrs.clear();
     this.rootDentry.children.clear();
     this.conn.close(fds, true);
   }
 
+  // ---- GoferFileOwner: what open files ask of the cache ----------------------------------------
+
+  sizeOf(d: GoferDentry): number {
+    return Number(this.stat(d).size);
+  }
+
+  changed(d: GoferDentry): void {
+    this.attrs.delete(d.ino);
+  }
+
+  closed(d: GoferDentry): void {
+    d.opens--;
+    // A dentry is never evicted while open, but release() may have taken its FDs already.
+  }
+
   // ---- the dentry cache -------------------------------------------------------------------------
+
+  /** Whether something the gofer told us in operation `at` may still be used. */
+  private trusted(at: number): boolean {
+    return this.cache === 'exclusive' || at === this.clock.now;
+  }
+
+  private remember(s: WireStat): void {
+    this.attrs.delete(s.ino);
+    this.attrs.set(s.ino, { stat: s, at: this.clock.now });
+    if (this.attrs.size > 2 * this.maxCached + 64) this.attrs.delete(this.attrs.keys().next().value as bigint);
+  }
+
+  /** A directory's entries changed through us: its attributes, and those of the files named, are stale. */
+  private staled(...ds: (GoferDentry | undefined)[]): void {
+    for (const d of ds) if (d) this.attrs.delete(d.ino);
+  }
 
   private dentry(inode: Inode): GoferDentry {
     if (!(inode instanceof GoferDentry) || inode.owner !== this) fail(Errno.XDEV);
@@ -291,28 +316,30 @@ export class GoferFilesystem implements FilesystemImpl {
     return d;
   }
 
-  /** The control FD of `d`, reviving it if it was evicted. */
-  private fdOf(d: GoferDentry): FdId {
+  /** `d` with a control FD (revived if it was evicted), marked recently used. */
+  private live(d: GoferDentry): GoferDentry {
     if (d.fd < 0) d = this.revive(d);
     this.touch(d);
-    return d.fd;
+    return d;
   }
 
   private revive(d: GoferDentry): GoferDentry {
     if (d.unlinked || !d.parent || d === this.rootDentry) fail(Errno.STALE);
-    const parent = this.dentry(d.parent);
-    const { inodes } = this.conn.rpc('Walk', { dirFd: this.fdOf(parent), names: [d.name] });
+    const parent = this.live(this.dentry(d.parent));
+    const { inodes } = this.conn.rpc('Walk', { dirFd: parent.fd, names: [d.name] });
     const got = inodes[0];
     this.conn.close(inodes.slice(1).map((x) => x.fd));
     if (!got) fail(Errno.STALE);
     const inTree = parent.children.get(d.name);
-    if (got.stat.ino !== d.ino || inTree === null || (inTree && inTree.ino !== d.ino)) {
+    if (got.stat.ino !== d.ino || typeof inTree === 'number' || (inTree && inTree.ino !== d.ino)) {
       this.conn.close([got.fd]);
       fail(Errno.STALE);
     }
-    if (inTree) { this.conn.close([got.fd]); d.alias = inTree; return inTree; }
+    this.remember(got.stat);
+    if (inTree) { this.conn.close([got.fd]); inTree.validated = this.clock.now; d.alias = inTree; return inTree; }
     d.fd = got.fd;
     d.parent = parent;
+    d.validated = this.clock.now;
     this.setChild(parent, d.name, d);
     this.lru.add(d);
     this.evict(d);
@@ -323,13 +350,15 @@ export class GoferFilesystem implements FilesystemImpl {
   private insert(parent: GoferDentry, name: string, inode: WireInode): GoferDentry {
     const type = fileTypeOfMode(inode.stat.mode);
     const cached = parent.children.get(name);
-    if (cached && cached.ino === inode.stat.ino && cached.type === type) {
+    this.remember(inode.stat);
+    if (typeof cached === 'object' && cached.ino === inode.stat.ino && cached.type === type) {
       this.conn.close([inode.fd]);
+      cached.validated = this.clock.now;
       this.touch(cached);
       return cached;
     }
-    if (cached) this.unlinkChild(parent, name); // the host changed it behind our back
-    const child = new GoferDentry(this, inode.stat.ino, type, inode.fd, parent, name);
+    if (cached !== undefined) this.unlinkChild(parent, name); // the host changed it behind our back
+    const child = new GoferDentry(this, inode.stat.ino, type, inode.fd, parent, name, this.clock.now);
     this.setChild(parent, name, child);
     this.lru.add(child);
     return child;
@@ -337,16 +366,19 @@ export class GoferFilesystem implements FilesystemImpl {
 
   /** A create/mkdir/symlink/link made `name`: replaces a negative entry. */
   private added(parent: GoferDentry, name: string, inode: WireInode): GoferDentry {
+    this.staled(parent);
     const child = this.insert(parent, name, inode);
     this.evict(child);
     return child;
   }
 
   private remove(dir: Inode, name: string, flags: number): void {
-    const d = this.dentry(dir);
-    this.conn.rpc('UnlinkAt', { dirFd: this.fdOf(d), name, flags });
+    const d = this.live(this.dentry(dir));
     const gone = d.children.get(name);
-    if (gone) { this.unlinkChild(d, name); gone.unlinked = true; }
+    this.staled(d, typeof gone === 'object' ? gone : undefined);
+    if (typeof gone !== 'object') this.attrs.clear(); // another name of it may be cached: nlink changed
+    this.conn.rpc('UnlinkAt', { dirFd: d.fd, name, flags });
+    if (typeof gone === 'object') { this.unlinkChild(d, name); gone.unlinked = true; }
     this.setNegative(d, name);
   }
 
@@ -359,9 +391,9 @@ export class GoferFilesystem implements FilesystemImpl {
   private setNegative(parent: GoferDentry, name: string): void {
     this.unlinkChild(parent, name);
     if (parent.negatives >= this.maxNegative) {
-      for (const [n, c] of parent.children) if (c === null) { this.unlinkChild(parent, n); break; }
+      for (const [n, c] of parent.children) if (typeof c === 'number') { this.unlinkChild(parent, n); break; }
     }
-    parent.children.set(name, null);
+    parent.children.set(name, this.clock.now);
     parent.negatives++;
   }
 
@@ -370,7 +402,7 @@ export class GoferFilesystem implements FilesystemImpl {
     const c = parent.children.get(name);
     if (c === undefined) return;
     parent.children.delete(name);
-    if (c === null) parent.negatives--; else parent.positives--;
+    if (typeof c === 'number') parent.negatives--; else parent.positives--;
   }
 
   private touch(d: GoferDentry): void {
@@ -380,20 +412,20 @@ export class GoferFilesystem implements FilesystemImpl {
   }
 
   /**
-   * Closes the least recently used dentries beyond the bound. Only leaves go: a directory with
-   * cached children is moved to the young end instead, since its children need it to be found.
+   * Closes the least recently used dentries beyond the bound. Only unused leaves go: a directory
+   * with cached children (they need it to be found) or a file the guest has open is moved to the
+   * young end instead.
    */
   private evict(keep: GoferDentry | undefined): void {
     let budget = this.lru.size;
     while (this.lru.size > this.maxCached && budget-- > 0) {
       const d = this.lru.values().next().value as GoferDentry;
       this.lru.delete(d);
-      if (d === keep || d.positives > 0) { this.lru.add(d); continue; }
+      if (d === keep || d.positives > 0 || d.opens > 0) { this.lru.add(d); continue; }
       if (d.parent && d.parent.children.get(d.name) === d) this.unlinkChild(d.parent, d.name);
       d.children.clear();
       d.negatives = 0;
-      this.conn.close([d.fd]);
-      d.fd = -1;
+      this.conn.close(d.takeFds());
     }
   }
 
@@ -402,63 +434,5 @@ export class GoferFilesystem implements FilesystemImpl {
       dev: this.dev, ino: s.ino, type: fileTypeOfMode(s.mode), nlink: BigInt(s.nlink), size: s.size,
       atim: s.atimeNs, mtim: s.mtimeNs, ctim: s.ctimeNs,
     };
-  }
-}
-
-/** An open regular file on the gofer: PRead/PWrite chunked to the ring window. */
-class GoferFileHandle implements FileHandle {
-  private closed = false;
-
-  constructor(private readonly conn: GoferConnection, private readonly fd: FdId) {}
-
-  read(dst: Uint8Array, offset: number): number {
-    const chunk = this.conn.windowBytes - 4;
-    let total = 0;
-    while (total < dst.byteLength) {
-      const count = Math.min(chunk, dst.byteLength - total);
-      const { data } = this.conn.rpc('PRead', { fd: this.live(), offset: offset + total, count });
-      if (data.byteLength > count) fail(Errno.IO);
-      dst.set(data, total);
-      total += data.byteLength;
-      if (data.byteLength < count) break;
-    }
-    return total;
-  }
-
-  /** Chunked: a failure after the first chunk leaves the earlier chunks written (as a short write would). */
-  write(src: Uint8Array, offset: number): number {
-    const chunk = this.conn.windowBytes - 20;
-    let total = 0;
-    while (total < src.byteLength) {
-      const data = src.subarray(total, total + chunk);
-      const { written } = this.conn.rpc('PWrite', { fd: this.live(), offset: offset + total, data });
-      if (written === 0 || written > data.byteLength) fail(Errno.IO);
-      total += written;
-    }
-    return total;
-  }
-
-  size(): number {
-    return Number(this.conn.rpc('FStat', { fd: this.live() }).size);
-  }
-
-  sync(dataOnly: boolean): void {
-    this.conn.rpc('FSync', { fd: this.live(), dataOnly });
-  }
-
-  allocate(offset: number, length: number): void {
-    this.conn.rpc('FAllocate', { fd: this.live(), mode: 0, offset, length });
-  }
-
-  /** Sent at once (the host file is closed when the guest closes it), with any queued closes. */
-  close(): void {
-    const fd = this.live();
-    this.closed = true;
-    this.conn.close([fd], true);
-  }
-
-  private live(): FdId {
-    if (this.closed) fail(Errno.BADF);
-    return this.fd;
   }
 }

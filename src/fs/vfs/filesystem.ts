@@ -102,5 +102,13 @@ export interface FileHandle {
   close(): void;
 }
 
+/**
+ * Counts the Sentry's operations (one per syscall). A filesystem whose backing store others may
+ * change at the same time trusts what it learned from it only within one operation.
+ */
+export interface OperationClock {
+  readonly now: number;
+}
+
 /** Longest single name a filesystem accepts (NAME_MAX). */
 export const NAME_MAX = 255;

@@ -2,7 +2,7 @@ import { FileType } from '../../wasi/abi.js';
 import { Errno, SyscallError, fail } from '../../wasi/errno.js';
 import { NAME_MAX, type FilesystemImpl, type Inode, type Stat, type StatChange } from './filesystem.js';
 import { Mount, type Location } from './mount.js';
-import { ResolvingPath } from './resolving-path.js';
+import { ResolvingPath, SYMLINK_BUDGET } from './resolving-path.js';
 
 export interface OpenRequest {
   followFinal: boolean;
@@ -117,34 +117,48 @@ export class VirtualFilesystem {
 
   /** Resolves (and with `create`, creates) the file `open` will open. */
   open(start: Location, path: string, req: OpenRequest): Location {
-    let loc: Location;
-    if (req.create) {
-      const { dir, name, trailingSlash } = this.resolveParent(start, path);
-      if (name === '.' || name === '..' || trailingSlash) {
-        // Linux: O_CREAT on a name with a trailing slash can only ever be a directory: EISDIR.
-        if (trailingSlash && name !== '.' && name !== '..' && this.lookupChild(dir, name) === undefined) fail(Errno.ISDIR);
-        loc = this.resolve(start, path, true);
-        if (req.exclusive) fail(Errno.EXIST);
-      } else {
-        const existing = this.lookupChild(dir, name);
-        if (existing === undefined) {
-          this.writable(dir);
-          return { mount: dir.mount, inode: dir.mount.fs.create(dir.inode, name, 0o644) };
-        }
-        if (req.exclusive) fail(Errno.EXIST);
-        loc = existing.type === FileType.SYMBOLIC_LINK
-          ? this.resolve(start, path, req.followFinal)
-          : this.crossMounts(dir.mount, existing);
-      }
-    } else {
-      loc = this.resolve(start, path, req.followFinal);
-    }
+    const loc: Location & { created?: true } = req.create ? this.openCreating(start, path, req) : this.resolve(start, path, req.followFinal);
+    if (loc.created) return { mount: loc.mount, inode: loc.inode };
     const type = loc.inode.type;
     if (type === FileType.SYMBOLIC_LINK) fail(req.directory ? Errno.NOTDIR : Errno.LOOP);
     if (req.directory && type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
     if (type === FileType.DIRECTORY && (req.write || req.truncate)) fail(Errno.ISDIR);
     if (req.write || req.truncate) this.writable(loc);
     return loc;
+  }
+
+  /**
+   * O_CREAT: the existing file, or a new one. As on Linux, a final symlink is followed (unless
+   * O_EXCL or not following), and a dangling one creates its target.
+   */
+  private openCreating(start: Location, path: string, req: OpenRequest): Location & { created?: true } {
+    for (let hops = 0; ; hops++) {
+      const { dir, name, trailingSlash } = this.resolveParent(start, path);
+      if (name === '.' || name === '..' || trailingSlash) {
+        // Linux: O_CREAT on a name with a trailing slash can only ever be a directory: EISDIR.
+        if (trailingSlash && name !== '.' && name !== '..' && this.lookupChild(dir, name) === undefined) fail(Errno.ISDIR);
+        if (req.exclusive) fail(Errno.EXIST);
+        return this.resolve(start, path, true);
+      }
+      const existing = this.lookupChild(dir, name);
+      if (existing === undefined) {
+        this.writable(dir);
+        return { mount: dir.mount, inode: dir.mount.fs.create(dir.inode, name, 0o644), created: true };
+      }
+      if (req.exclusive) fail(Errno.EXIST);
+      if (existing.type !== FileType.SYMBOLIC_LINK || !req.followFinal) return this.crossMounts(dir.mount, existing);
+      if (hops >= SYMLINK_BUDGET) fail(Errno.LOOP);
+      const target = dir.mount.fs.readlink(existing);
+      if (target.length === 0) fail(Errno.NOENT);
+      if (target.charCodeAt(0) === 47) {
+        // An absolute target restarts at the sandbox root, which only a walk from the root may reach.
+        if (start.mount !== this.root || start.inode !== this.root.root) fail(Errno.NOTCAPABLE);
+        path = target.replace(/^\/+/, '') || '.';
+      } else {
+        // The target replaces the last component; `..` in it pops the directories actually walked.
+        path = path.slice(0, path.lastIndexOf('/') + 1) + target;
+      }
+    }
   }
 
   stat(loc: Location): Stat {

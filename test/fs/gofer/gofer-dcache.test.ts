@@ -19,7 +19,9 @@ test.before(() => {
 test.after(() => rig.stop());
 
 test('the cache stays bounded and the gofer\'s control FDs with it', async () => {
-  const gfs = new GoferFilesystem(rig.ring, 1n, { maxCachedDentries: 10 });
+  // Shared mode, so that stat goes to the gofer and the evicted inode must be revived to answer.
+  const clock = { now: 0 };
+  const gfs = new GoferFilesystem(rig.ring, 1n, { maxCachedDentries: 10, cache: 'shared', clock });
   const first = gfs.lookup(gfs.root(), 'f0', []);
   for (let i = 1; i < 300; i++) gfs.lookup(gfs.root(), `f${i}`, []);
   assert.is(gfs.cachedDentries, 10);
@@ -30,6 +32,7 @@ test('the cache stays bounded and the gofer\'s control FDs with it', async () =>
 
   // f0 was evicted long ago; the VFS still holds it: it is revived by name.
   const walks = gfs.rpcCounts.Walk;
+  clock.now++;
   assert.is(gfs.stat(first).size, 1n);
   assert.is(gfs.rpcCounts.Walk - walks, 1);
   // A name replaced on the host behind an evicted inode: ESTALE, never the other file.
@@ -37,6 +40,7 @@ test('the cache stays bounded and the gofer\'s control FDs with it', async () =>
   for (let i = 100; i < 120; i++) gfs.lookup(gfs.root(), `f${i}`, []);
   fs.rmSync(path.join(rig.dir, 'f1'));
   fs.writeFileSync(path.join(rig.dir, 'f1'), 'impostor');
+  clock.now++;
   assert.is(errnoOfCall(() => gfs.stat(f1)), Errno.STALE);
   gfs.release();
   const after = (await rig.actor.control.stats()).controlFds;

@@ -75,7 +75,7 @@ test('errnos: ENOENT, EEXIST, ENOTEMPTY, EISDIR, ENOTDIR', () => {
   assert.ok(fs.existsSync(host('dir/inside')), 'failed calls changed nothing');
 });
 
-test('a 10-component path costs one Walk; looking it up again and stat cost no Walk', () => {
+test('exclusive: a 10-component path costs one Walk; looking it up again and stat cost no RPC', () => {
   const rel = 'p0/p1/p2/p3/p4/p5/p6/p7/p8/file';
   fs.mkdirSync(host(path.dirname(rel)), { recursive: true });
   fs.writeFileSync(host(rel), '0123456789');
@@ -87,11 +87,75 @@ test('a 10-component path costs one Walk; looking it up again and stat cost no W
   assert.is(gfs.stat(resolve(rel)).size, 10n);
   assert.is(gfs.stat(resolve(rel)).size, 10n);
   assert.is(gfs.rpcCounts.Walk - walks, 1, 'second resolution came from the dentry cache');
-  assert.is(gfs.rpcCounts.FStat - fstats, 2, 'stat asks the gofer every time: attributes are not cached');
-  fs.appendFileSync(host(rel), 'more');
-  assert.is(gfs.stat(f).size, 14n, 'a change on the host shows in the next stat');
+  assert.is(gfs.rpcCounts.FStat - fstats, 0, 'the attributes came with the Walk');
   assert.is(gfs.parent(resolve('p0/p1')), resolve('p0'));
   assert.is(gfs.parent(gfs.root()), gfs.root());
+});
+
+test('exclusive: open+close of a cached file costs no RPC; our own writes keep stat true', () => {
+  const f = gfs.create(gfs.root(), 'shared-handle', 0o644);
+  const w = gfs.open(f, { read: false, write: true, truncate: false });
+  const before = { ...gfs.rpcCounts };
+  const sent = (): number => Object.entries(gfs.rpcCounts).reduce((n, [k, v]) => n + v - before[k as keyof typeof before], 0);
+  for (let i = 0; i < 20; i++) gfs.open(f, { read: true, write: false, truncate: false }).close();
+  gfs.open(f, { read: false, write: true, truncate: false }).close();
+  assert.is(sent(), 0, 'create left a read handle; the write handle is shared with the open one');
+  assert.is(w.write(Buffer.from('abcdef'), 0), 6);
+  assert.is(gfs.stat(f).size, 6n, 'a write drops the cached size');
+  const r = gfs.open(f, { read: true, write: false, truncate: false });
+  const buf = new Uint8Array(6);
+  assert.is(r.read(buf, 0), 6);
+  assert.is(Buffer.from(buf).toString(), 'abcdef');
+  gfs.open(f, { read: false, write: true, truncate: true }).close();
+  assert.is(fs.statSync(host('shared-handle')).size, 0, 'O_TRUNC on a shared handle truncates on the host');
+  assert.is(gfs.stat(f).size, 0n);
+  assert.is(r.read(buf, 0), 0, 'the other open sees the truncation');
+  r.close();
+  w.close();
+  assert.is(errnoOfCall(() => w.write(Buffer.from('x'), 0)), Errno.BADF);
+});
+
+test('shared: every operation walks again (one Walk per path) and sees host changes', () => {
+  const clock = { now: 0 };
+  const shared = new GoferFilesystem(rig.ring, 43n, { cache: 'shared', clock });
+  const resolveIn = (p: string): Inode => {
+    const parts = p.split('/').filter(Boolean);
+    let cur = shared.root();
+    parts.forEach((name, i) => { cur = shared.lookup(cur, name, parts.slice(i + 1)); });
+    return cur;
+  };
+  try {
+    fs.mkdirSync(host('sh/a/b'), { recursive: true });
+    fs.writeFileSync(host('sh/a/b/f'), '1234');
+    const walks = shared.rpcCounts.Walk;
+    const fstats = shared.rpcCounts.FStat;
+    clock.now++;
+    assert.is(shared.stat(resolveIn('sh/a/b/f')).size, 4n);
+    assert.is(shared.rpcCounts.Walk - walks, 1, 'one Walk for the path');
+    assert.is(shared.rpcCounts.FStat - fstats, 0, 'its attributes came with the Walk');
+    fs.appendFileSync(host('sh/a/b/f'), '56');
+    clock.now++;
+    assert.is(shared.stat(resolveIn('sh/a/b/f')).size, 6n, 'the host append shows in the next operation');
+    assert.is(shared.rpcCounts.Walk - walks, 2);
+    // Replaced on the host: the next operation finds the new file, not the cached one.
+    fs.rmSync(host('sh/a/b/f'));
+    fs.writeFileSync(host('sh/a/b/f'), 'new!!!!!');
+    clock.now++;
+    const g = resolveIn('sh/a/b/f');
+    assert.is(g.ino, BigInt(fs.statSync(host('sh/a/b/f')).ino));
+    assert.is(shared.stat(g).size, 8n);
+    // Removed on the host, then made again: a negative entry lasts one operation only.
+    fs.rmSync(host('sh/a/b/f'));
+    clock.now++;
+    assert.is(errnoOfCall(() => resolveIn('sh/a/b/f')), Errno.NOENT);
+    fs.writeFileSync(host('sh/a/b/f'), '');
+    clock.now++;
+    assert.is(shared.stat(resolveIn('sh/a/b/f')).size, 0n);
+    clock.now++;
+    assert.is(shared.stat(g).size, 8n, 'an inode held across operations is stat-ed afresh (the unlinked file)');
+  } finally {
+    shared.release();
+  }
 });
 
 test('a missing name costs one RPC once; creating it invalidates the negative entry', () => {

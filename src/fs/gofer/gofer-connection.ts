@@ -1,0 +1,51 @@
+import { RingClient, type RingClientOptions } from '../../actors/ring-client.js';
+import type { RingDescriptor } from '../../actors/ring-layout.js';
+import { Errno, SyscallError, fail } from '../../wasi/errno.js';
+import { CLOSE_BATCH, M, MAX_CLOSE_FDS, type FdId, type Message, type MessageName, type ReqOf, type RespOf } from './protocol.js';
+
+/** One ring to one gofer: typed RPCs, their counters, and the batch of FD ids waiting to be closed. */
+export class GoferConnection {
+  readonly rpcCounts = Object.fromEntries(Object.keys(M).map((n) => [n, 0])) as Record<MessageName, number>;
+  private readonly client: RingClient;
+  private pendingClose: FdId[] = [];
+
+  constructor(desc: RingDescriptor, options: RingClientOptions) {
+    this.client = new RingClient(desc, options);
+  }
+
+  get windowBytes(): number { return this.client.windowBytes; }
+
+  /**
+   * One round trip. A non-zero status is thrown as that errno; a reply that does not decode, or a
+   * gofer that died, is EIO. Byte fields of the reply are views into the window: copy them out
+   * before the next RPC.
+   */
+  rpc<N extends MessageName>(name: N, req: ReqOf<N>): RespOf<N> {
+    const m = M[name] as unknown as Message<ReqOf<N>, RespOf<N>>;
+    this.rpcCounts[name]++;
+    const c = this.client;
+    try {
+      m.req.put(c.writer.reset(), req);
+      const status = c.call(m.id);
+      if (status !== 0) fail(status as Errno);
+      return m.resp.get(c.reader);
+    } catch (e) {
+      if (e instanceof SyscallError) throw e;
+      fail(Errno.IO); // FrameError or RingClosedError
+    }
+  }
+
+  /** Queues FD ids; they ride on the next Close, which is sent when the batch fills or `now`. */
+  close(fds: readonly FdId[], now = false): void {
+    for (const fd of fds) if (fd >= 0) this.pendingClose.push(fd);
+    if (now || this.pendingClose.length >= CLOSE_BATCH) this.flushClose();
+  }
+
+  /** Close never fails at the gofer; if the gofer is gone, so are its FDs: nothing to report. */
+  flushClose(): void {
+    while (this.pendingClose.length > 0) {
+      const fds = this.pendingClose.splice(0, MAX_CLOSE_FDS);
+      try { this.rpc('Close', { fds }); } catch { /* see above */ }
+    }
+  }
+}
