@@ -19,10 +19,12 @@ interface Spec { args?: string[]; env?: Record<string, string>; root?: string | 
 const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const [suite, ...rest] = process.argv.slice(2);
 if (!suite || !existsSync(suite)) {
-  process.stderr.write('usage: conformance SUITE_DIR [--filter=substr]\n');
+  process.stderr.write('usage: conformance SUITE_DIR [--filter=substr] [--no-directfs]\n');
   process.exit(2);
 }
 const filter = rest.find((a) => a.startsWith('--filter='))?.slice(9);
+/** Run every mount through its gofer instead of directfs. */
+const noDirectfs = rest.includes('--no-directfs');
 
 const dirs: string[] = [];
 for (const lang of readdirSync(join(suite, 'tests'))) {
@@ -39,7 +41,7 @@ for (const dir of dirs) {
     if (filter && !name.includes(filter)) continue;
     const specFile = join(dir, wasm.replace(/\.wasm$/, '.json'));
     const spec: Spec = existsSync(specFile) ? JSON.parse(readFileSync(specFile, 'utf8')) as Spec : {};
-    const argv = ['run'];
+    const argv = noDirectfs ? ['run', '--no-directfs'] : ['run'];
     for (const [k, v] of Object.entries(spec.env ?? {})) argv.push('--env', `${k}=${v}`);
     if (spec.root) argv.push('--dir', `${spec.root}::/`);
     for (const d of spec.dirs ?? []) argv.push('--dir', `${d}::${d}`);

@@ -7,10 +7,12 @@ import { parseDirFlag, parseMountFlag, parseVolumeFlag, type MountSpec } from '.
 /**
  * Exit statuses the CLI itself uses; any other status is the guest's own.
  * 2: bad usage or input (flag, mount, program file). 70: the sandbox failed (an actor died).
+ * 77: the machine lacks the privilege to build the sandbox's mount namespace (sysexits' NOPERM).
  * 134: the guest trapped.
  */
 const EXIT_USAGE = 2;
 const EXIT_SANDBOX = 70;
+const EXIT_NOPERM = 77;
 
 const collect = (v: string, acc: string[]): string[] => [...acc, v];
 
@@ -28,7 +30,8 @@ async function main(argv: string[]): Promise<number> {
     .passThroughOptions()
     .option('--dir <HOST::GUEST>', 'mount a host directory (repeatable)', collect, [])
     .option('-v, --volume <HOST:GUEST[:ro]>', 'mount a host directory, docker style (repeatable)', collect, [])
-    .option('--mount <type=bind,src=…,dst=…[,readonly][,cache=shared]>', 'mount a host directory, OCI style (repeatable)', collect, [])
+    .option('--mount <type=bind,src=…,dst=…[,readonly][,cache=shared][,directfs=off]>', 'mount a host directory, OCI style (repeatable)', collect, [])
+    .option('--no-directfs', 'serve every host mount through its gofer, not through donated host FDs')
     .option('--env <K=V>', 'set a guest environment variable; the guest sees only these (repeatable)', collect, [])
     .addOption(new Option('--tmpfs-size <bytes>', 'byte limit of the in-memory root').argParser((v) => positiveInt(v, '--tmpfs-size')))
     .option('--json', 'print a result object (exit code, trap, timings, syscall counts) to stdout after the run')
@@ -42,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
   return status;
 }
 
-interface RunFlags { dir: string[]; volume: string[]; mount: string[]; env: string[]; tmpfsSize?: number; json?: boolean }
+interface RunFlags { dir: string[]; volume: string[]; mount: string[]; env: string[]; tmpfsSize?: number; json?: boolean; directfs: boolean }
 
 function positiveInt(v: string, flag: string): number {
   const n = Number(v);
@@ -65,7 +68,7 @@ async function run(prog: string, args: string[], flags: RunFlags): Promise<numbe
   }
   let sandbox;
   try {
-    sandbox = await createSandbox({ mounts, ...(flags.tmpfsSize ? { tmpfs: { sizeBytes: flags.tmpfsSize } } : {}) });
+    sandbox = await createSandbox({ mounts, directfs: flags.directfs, ...(flags.tmpfsSize ? { tmpfs: { sizeBytes: flags.tmpfsSize } } : {}) });
   } catch (e) {
     return report(e);
   }
@@ -96,7 +99,8 @@ async function run(prog: string, args: string[], flags: RunFlags): Promise<numbe
 function report(e: unknown): number {
   if (e instanceof ActorSandboxError) {
     process.stderr.write(`actor-sandbox: ${e.message}\n`);
-    return e.code === 'ASB_ERR_KERNEL_GONE' || e.code === 'ASB_ERR_ACTOR_START' ? EXIT_SANDBOX : EXIT_USAGE;
+    if (e.code === 'ASB_ERR_PRIVILEGE') return EXIT_NOPERM;
+    return e.code === 'ASB_ERR_KERNEL_GONE' || e.code === 'ASB_ERR_ACTOR_START' || e.code === 'ASB_ERR_HOST_GONE' ? EXIT_SANDBOX : EXIT_USAGE;
   }
   process.stderr.write(`actor-sandbox: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
   return EXIT_SANDBOX;

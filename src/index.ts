@@ -3,5 +3,6 @@ export type { SandboxOptions, SandboxStats, RunOptions, RunResult, SandboxEvent 
 export type { MountSpec } from './api/mount-spec.js';
 export {
   ActorSandboxError, InvalidOptionError, MountError, ProgramError, ActorFailureError, SandboxClosedError,
+  PrivilegeError,
 } from './api/errors.js';
 export type { ActorSandboxErrorCode } from './api/errors.js';

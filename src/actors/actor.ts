@@ -1,18 +1,11 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { Subject, type Observable } from 'rxjs';
+import type { SpawnOptions } from 'node:child_process';
 import { releaseControl, wrapControl, type Remote } from './control.js';
+import { ProcessActor } from './process-actor.js';
 
-/** Every actor's life, as events on its supervisor's stream. */
-export type ActorEvent =
-  | { readonly type: 'started'; readonly actor: string }
-  | { readonly type: 'stopped'; readonly actor: string }
-  | { readonly type: 'died'; readonly actor: string; readonly error: string; readonly exitCode: number };
-
-/** The control surface every actor exposes over comlink. */
-export interface ActorControl {
-  stats(): unknown;
-  stop(): Promise<void>;
-}
+export type { ActorControl, ActorEvent } from './actor-types.js';
+import type { ActorControl, ActorEvent } from './actor-types.js';
 
 /**
  * An actor on a worker thread, seen from the thread that started it: its comlink control proxy and
@@ -62,14 +55,25 @@ export class WorkerActor<C extends ActorControl> {
 /** Owns a set of actors and their event stream; stopping it stops them all. */
 export class Supervisor {
   private readonly subject = new Subject<ActorEvent>();
-  private readonly actors = new Set<WorkerActor<ActorControl>>();
+  private readonly actors = new Set<{ stop(): Promise<void>; readonly exit: Promise<number> }>();
   readonly events: Observable<ActorEvent> = this.subject.asObservable();
 
   spawn<C extends ActorControl>(name: string, script: URL, options: WorkerOptions = {}): WorkerActor<C> {
     const actor = new WorkerActor<C>(name, script, options, this.subject);
-    this.actors.add(actor as unknown as WorkerActor<ActorControl>);
-    void actor.exit.then(() => this.actors.delete(actor as unknown as WorkerActor<ActorControl>));
+    this.track(actor);
     return actor;
+  }
+
+  /** Starts an actor in a child process (`command args`, with an IPC channel for its control). */
+  spawnProcess<C extends ActorControl>(name: string, command: string, args: readonly string[], options: SpawnOptions): ProcessActor<C> {
+    const actor = new ProcessActor<C>(name, command, args, options, this.subject);
+    this.track(actor);
+    return actor;
+  }
+
+  private track(actor: { stop(): Promise<void>; readonly exit: Promise<number> }): void {
+    this.actors.add(actor);
+    void actor.exit.then(() => this.actors.delete(actor));
   }
 
   get running(): number { return this.actors.size; }

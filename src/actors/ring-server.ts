@@ -53,6 +53,12 @@ export const HELD = -1;
  */
 export type RingHandler = (ring: ServerRing, code: number) => number;
 
+/** The part of a ServerRing a handler that never holds needs: the request and the reply. */
+export interface RingFrames {
+  readonly reader: FrameReader;
+  readonly writer: FrameWriter;
+}
+
 export interface RingServerOptions {
   malformedStatus: number;
   failureStatus: number;

@@ -9,6 +9,8 @@ export type ActorSandboxErrorCode =
   | 'ASB_ERR_LINK'
   | 'ASB_ERR_KERNEL_GONE'
   | 'ASB_ERR_ACTOR_START'
+  | 'ASB_ERR_HOST_GONE'
+  | 'ASB_ERR_PRIVILEGE'
   | 'ASB_ERR_CLOSED';
 
 export class ActorSandboxError extends Error {
@@ -39,7 +41,16 @@ export class ProgramError extends ActorSandboxError {
 /** An actor of the sandbox failed to start or died; the sandbox cannot go on. */
 export class ActorFailureError extends ActorSandboxError {
   override name = 'ActorFailureError';
-  constructor(code: 'ASB_ERR_KERNEL_GONE' | 'ASB_ERR_ACTOR_START', message: string, readonly actor: string) { super(code, message); }
+  constructor(code: 'ASB_ERR_KERNEL_GONE' | 'ASB_ERR_ACTOR_START' | 'ASB_ERR_HOST_GONE', message: string, readonly actor: string) { super(code, message); }
+}
+
+/**
+ * The machine does not let the host actor build the sandbox's mount namespace: neither
+ * CAP_SYS_ADMIN nor unprivileged user namespaces. The message names both ways out.
+ */
+export class PrivilegeError extends ActorSandboxError {
+  override name = 'PrivilegeError';
+  constructor(message: string) { super('ASB_ERR_PRIVILEGE', message); }
 }
 
 /** The sandbox was closed. */

@@ -14,7 +14,11 @@ export interface MountSpec {
    * every stat asks the host.
    */
   cache?: 'exclusive' | 'shared';
+  /** `false` switches directfs off for this mount (its I/O goes through its gofer). It cannot switch it on. */
+  directfs?: boolean;
 }
+
+export type NormalisedMount = Required<MountSpec>;
 
 /** `--dir HOST::GUEST` (wasmtime form); a bare `--dir DIR` mounts DIR at the same path. */
 export function parseDirFlag(spec: string): MountSpec {
@@ -36,7 +40,7 @@ export function parseVolumeFlag(spec: string): MountSpec {
   return { hostPath: parts[0], guestPath: parts[1], readOnly: mode === 'ro' };
 }
 
-/** `--mount type=bind,src=…,dst=…[,readonly][,cache=exclusive|shared]` (docker/OCI form). */
+/** `--mount type=bind,src=…,dst=…[,readonly][,cache=exclusive|shared][,directfs=off]` (docker/OCI form). */
 export function parseMountFlag(spec: string): MountSpec {
   const fields = new Map<string, string>();
   for (const part of spec.split(',')) {
@@ -50,7 +54,7 @@ export function parseMountFlag(spec: string): MountSpec {
   const dst = fields.get('dst') ?? fields.get('destination') ?? fields.get('target');
   if (!src || !dst) throw new InvalidOptionError(`bad --mount "${spec}": needs src= and dst=`);
   for (const key of fields.keys()) {
-    if (!['type', 'src', 'source', 'dst', 'destination', 'target', 'readonly', 'ro', 'cache'].includes(key)) {
+    if (!['type', 'src', 'source', 'dst', 'destination', 'target', 'readonly', 'ro', 'cache', 'directfs'].includes(key)) {
       throw new InvalidOptionError(`bad --mount "${spec}": unknown key "${key}"`);
     }
   }
@@ -58,11 +62,13 @@ export function parseMountFlag(spec: string): MountSpec {
   if (ro !== undefined && ro !== 'true' && ro !== 'false' && ro !== '1' && ro !== '0') throw new InvalidOptionError(`bad --mount "${spec}": readonly takes true or false`);
   const cache = fields.get('cache');
   if (cache !== undefined && cache !== 'exclusive' && cache !== 'shared') throw new InvalidOptionError(`bad --mount "${spec}": cache takes exclusive or shared`);
-  return { hostPath: src, guestPath: dst, readOnly: ro === 'true' || ro === '1', ...(cache ? { cache } : {}) };
+  const directfs = fields.get('directfs');
+  if (directfs !== undefined && directfs !== 'off' && directfs !== 'on') throw new InvalidOptionError(`bad --mount "${spec}": directfs takes off (or on, the default)`);
+  return { hostPath: src, guestPath: dst, readOnly: ro === 'true' || ro === '1', ...(cache ? { cache } : {}), ...(directfs === 'off' ? { directfs: false } : {}) };
 }
 
 /** Checks and normalises mounts: absolute guest paths, existing host directories, no duplicates. */
-export function normaliseMounts(mounts: readonly MountSpec[]): Required<MountSpec>[] {
+export function normaliseMounts(mounts: readonly MountSpec[]): NormalisedMount[] {
   const seen = new Set<string>();
   return mounts.map((m) => {
     if (typeof m.hostPath !== 'string' || typeof m.guestPath !== 'string') throw new InvalidOptionError('a mount needs hostPath and guestPath strings');
@@ -77,6 +83,7 @@ export function normaliseMounts(mounts: readonly MountSpec[]): Required<MountSpe
     if (!isDir) throw new MountError(`host directory ${m.hostPath} does not exist or is not a directory`, m.hostPath);
     const cache = m.cache ?? 'exclusive';
     if (cache !== 'exclusive' && cache !== 'shared') throw new InvalidOptionError(`mount ${guestPath}: cache must be 'exclusive' or 'shared'`);
-    return { hostPath, guestPath, readOnly: m.readOnly ?? false, cache };
+    if (m.directfs !== undefined && typeof m.directfs !== 'boolean') throw new InvalidOptionError(`mount ${guestPath}: directfs must be a boolean`);
+    return { hostPath, guestPath, readOnly: m.readOnly ?? false, cache, directfs: m.directfs ?? true };
   });
 }

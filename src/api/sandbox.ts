@@ -15,8 +15,10 @@ import type { KernelControl } from '../kernel/kernel-worker.js';
 import type { SentryStats } from '../kernel/sentry.js';
 import type { StdioMessage } from '../kernel/output-pipe.js';
 import type { TaskJob, TaskOutcome } from '../kernel/task-worker.js';
-import { ActorFailureError, InvalidOptionError, MountError, ProgramError, SandboxClosedError } from './errors.js';
-import { normaliseMounts, type MountSpec } from './mount-spec.js';
+import { HostActorError, startHostActor, type HostActorHandle } from '../host/host-actor.js';
+import * as libc from '../host/libc.js';
+import { ActorFailureError, InvalidOptionError, MountError, PrivilegeError, ProgramError, SandboxClosedError } from './errors.js';
+import { normaliseMounts, type MountSpec, type NormalisedMount } from './mount-spec.js';
 
 export interface SandboxOptions {
   /** Host directories the guest sees; one at "/" becomes the root, else the root is an empty tmpfs. */
@@ -25,6 +27,11 @@ export interface SandboxOptions {
   tmpfs?: Partial<TmpfsLimits>;
   /** Tasks that may run at once (each on its own worker). */
   maxConcurrentTasks?: number;
+  /**
+   * Directfs (default true): the Sentry works on the host FDs the host actor donated instead of
+   * asking each mount's gofer. A mount can switch it off for itself (`directfs: false`), never on.
+   */
+  directfs?: boolean;
 }
 
 export interface RunOptions {
@@ -81,6 +88,7 @@ export class Sandbox implements AsyncDisposable {
   private readonly taskEvents = new Subject<SandboxEvent>();
   private closed = false;
   private kernelDeath: string | undefined;
+  private hostDeath: string | undefined;
   readonly events: Observable<SandboxEvent>;
 
   private constructor(
@@ -89,6 +97,9 @@ export class Sandbox implements AsyncDisposable {
     private readonly gofers: { actor: WorkerActor<GoferControl>; ring: RingDescriptor; name: string; guestPath: string }[],
     private readonly pool: Piscina,
     private readonly stdio: MessagePortLike,
+    private readonly host: HostActorHandle | undefined,
+    /** Per guest path: 'directfs' or 'gofer'. */
+    readonly mountModes: Readonly<Record<string, 'directfs' | 'gofer'>>,
   ) {
     this.events = merge(supervisor.events, this.taskEvents);
     stdio.on('message', (batch: StdioMessage[]) => this.onStdio(batch));
@@ -104,16 +115,30 @@ export class Sandbox implements AsyncDisposable {
     const supervisor = new Supervisor();
     const gofers: { actor: WorkerActor<GoferControl>; ring: RingDescriptor; name: string; guestPath: string }[] = [];
     const mountConfigs: HostMountConfig[] = [];
+    const modes: Record<string, 'directfs' | 'gofer'> = {};
+    let host: HostActorHandle | undefined;
     try {
+      if (mounts.length > 0) host = await startHost(supervisor, mounts);
       for (const [i, m] of mounts.entries()) {
+        // Each user of a donated FD owns its own: the Sentry or the gofer closes it on release.
+        const rootFd = host!.roots[i]!;
+        const procFd = libc.dupCloexec(host!.proc);
+        const base = { guestPath: m.guestPath, hostPath: m.hostPath, readOnly: m.readOnly, cache: m.cache };
+        if (options.directfs !== false && m.directfs) {
+          modes[m.guestPath] = 'directfs';
+          mountConfigs.push({ ...base, directfs: { rootFd, procFd } });
+          continue;
+        }
+        modes[m.guestPath] = 'gofer';
         const ring = createRing(createDoorbell(), spin);
         const name = `gofer-${i}:${m.guestPath}`;
         const actor = supervisor.spawn<GoferControl>(name, here('../fs/gofer/gofer-worker.js'), {
-          workerData: { ring, hostRoot: m.hostPath, readOnly: m.readOnly },
+          workerData: { ring, rootFd, procFd, readOnly: m.readOnly },
         });
         gofers.push({ actor, ring, name, guestPath: m.guestPath });
-        mountConfigs.push({ guestPath: m.guestPath, hostPath: m.hostPath, readOnly: m.readOnly, cache: m.cache, ring });
+        mountConfigs.push({ ...base, ring });
       }
+      if (host) libc.close(host.proc);
       await Promise.all(gofers.map((g) => started(g.actor, g.name)));
       const { port1, port2 } = new MessageChannel();
       const config: KernelConfig = { mounts: mountConfigs, tmpfs, doorbell: createDoorbell(), spin, taskWindowBytes: 256 * 1024 };
@@ -128,8 +153,9 @@ export class Sandbox implements AsyncDisposable {
       }
       const maxThreads = Math.max(1, options.maxConcurrentTasks ?? cores);
       const pool = new Piscina({ filename: here('../kernel/task-worker.js').href, minThreads: 1, maxThreads, idleTimeout: 30_000 });
-      return new Sandbox(supervisor, kernel, gofers, pool, port1);
+      return new Sandbox(supervisor, kernel, gofers, pool, port1, host, modes);
     } catch (e) {
+      await host?.stop();
       await supervisor.stopAll();
       throw e;
     }
@@ -158,6 +184,7 @@ export class Sandbox implements AsyncDisposable {
   /** Runs a WASI command to completion. The exit status is the guest's; a trap is reported, not thrown. */
   async run(program: string | Uint8Array, opts: RunOptions = {}): Promise<RunResult> {
     if (this.closed) throw new SandboxClosedError();
+    if (this.hostDeath !== undefined) throw new ActorFailureError('ASB_ERR_HOST_GONE', `the sandbox's host actor died: ${this.hostDeath}`, 'host');
     const t0 = performance.now();
     const module = await this.compile(program);
     const env = Object.entries(opts.env ?? {}).map(([k, v]) => {
@@ -225,6 +252,9 @@ export class Sandbox implements AsyncDisposable {
   /** A dead kernel fails every running task; a dead gofer makes its mount answer EIO. */
   private onActorEvent(ev: ActorEvent): void {
     if (ev.type !== 'died') return;
+    // The donated FDs stay valid, so running tasks finish; but without the actor that built the
+    // container, the sandbox takes no new runs.
+    if (ev.actor === 'host') { this.hostDeath = ev.error; return; }
     if (ev.actor === 'kernel') {
       this.kernelDeath = ev.error;
       for (const live of this.live.values()) { shutdownRing(live.ring); live.done(); }
@@ -253,6 +283,7 @@ export class Sandbox implements AsyncDisposable {
     this.closed = true;
     await this.pool.destroy();
     await this.kernel.stop();
+    await this.host?.stop();
     await this.supervisor.stopAll();
     this.stdio.close();
     this.taskEvents.complete();
@@ -262,6 +293,19 @@ export class Sandbox implements AsyncDisposable {
 }
 
 interface MessagePortLike { on(ev: 'message', fn: (batch: StdioMessage[]) => void): void; close(): void }
+
+/** Starts the host actor for these mounts; its failures become typed API errors. */
+async function startHost(supervisor: Supervisor, mounts: readonly NormalisedMount[]): Promise<HostActorHandle> {
+  try {
+    return await startHostActor(supervisor, mounts.map((m) => ({ source: m.hostPath, readOnly: m.readOnly })));
+  } catch (e) {
+    if (e instanceof HostActorError) {
+      if (e.reason === 'privilege') throw new PrivilegeError(e.message);
+      throw new MountError(e.message);
+    }
+    throw e;
+  }
+}
 
 /** Waits until an actor answers its control plane, or fails with what killed it. */
 async function started(actor: WorkerActor<ActorControl>, name: string): Promise<void> {

@@ -113,6 +113,14 @@ export function close(fd: number): void {
   check(c.close(fd) as number);
 }
 
+/**
+ * This process's fd directory, reached through `proc` (an FD on a procfs root the host actor
+ * donated): "self" is resolved for the caller, so it names our own fd table.
+ */
+export function openSelfFdDir(proc: number): number {
+  return openat(proc, 'self/fd', O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
 /** A new close-on-exec descriptor for the same open file. */
 export function dupCloexec(fd: number): number {
   return check(c.fcntl(fd, F_DUPFD_CLOEXEC, 0) as number);

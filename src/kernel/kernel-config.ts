@@ -2,7 +2,7 @@ import type { RingDescriptor } from '../actors/ring-layout.js';
 import type { GoferCachePolicy } from '../fs/gofer/gofer-filesystem.js';
 import type { TmpfsLimits } from '../fs/tmpfs/tmp-filesystem.js';
 
-/** One host directory the sandbox sees, served by a gofer over `ring`. */
+/** One host directory the sandbox sees: through its gofer over `ring`, or directfs on donated FDs. */
 export interface HostMountConfig {
   /** Absolute guest path ("/" makes it the root). */
   guestPath: string;
@@ -11,7 +11,10 @@ export interface HostMountConfig {
   readOnly: boolean;
   /** Whether the sandbox owns the directory while it runs (see GoferFilesystem). */
   cache: GoferCachePolicy;
-  ring: RingDescriptor;
+  /** Either the ring to the mount's GoferActor… */
+  ring?: RingDescriptor;
+  /** …or directfs: the mount root and a /proc FD the host actor donated, now the Sentry's. */
+  directfs?: { rootFd: number; procFd: number };
 }
 
 /** Everything the kernel actor needs at start: plain data, posted to its worker. */

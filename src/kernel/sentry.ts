@@ -1,5 +1,6 @@
 import { RingServer, type ServerRing } from '../actors/ring-server.js';
 import { createRing, type RingDescriptor } from '../actors/ring-layout.js';
+import { createDirectfs } from '../fs/directfs/directfs.js';
 import { GoferFilesystem } from '../fs/gofer/gofer-filesystem.js';
 import { TmpFilesystem } from '../fs/tmpfs/tmp-filesystem.js';
 import type { FilesystemImpl, OperationClock } from '../fs/vfs/filesystem.js';
@@ -25,6 +26,8 @@ export interface SentryStats {
   requests: number;
   parks: number;
   syscalls: Record<string, number>;
+  /** Each host mount by guest path: how it is served and the remote calls its cache could not save. */
+  mounts: Record<string, { mode: 'directfs' | 'gofer'; rpcs: number }>;
 }
 
 /**
@@ -109,7 +112,13 @@ export class Sentry {
   stats(): SentryStats {
     const syscalls: Record<string, number> = {};
     this.totals.forEach((n, code) => { if (n > 0) syscalls[SYS_NAMES[code]!] = n; });
-    return { tasks: this.tasks.size, requests: this.server.requests, parks: this.server.parks, syscalls };
+    const mounts: SentryStats['mounts'] = {};
+    for (const m of this.vfs.mounts()) {
+      if (!(m.fs instanceof GoferFilesystem)) continue;
+      const rpcs = Object.values(m.fs.rpcCounts).reduce((a, b) => a + b, 0);
+      mounts[m.guestPath] = { mode: m.fs.kind === 'directfs' ? 'directfs' : 'gofer', rpcs };
+    }
+    return { tasks: this.tasks.size, requests: this.server.requests, parks: this.server.parks, syscalls, mounts };
   }
 
   async stop(): Promise<void> {
@@ -131,7 +140,10 @@ function buildTree(config: KernelConfig, clock: OperationClock): VirtualFilesyst
 }
 
 function goferFs(m: HostMountConfig, dev: bigint, clock: OperationClock): FilesystemImpl {
-  return new GoferFilesystem(m.ring, dev, { cache: m.cache, clock });
+  const options = { cache: m.cache, clock };
+  if (m.directfs) return createDirectfs(m.directfs.rootFd, m.directfs.procFd, m.readOnly, dev, options);
+  if (!m.ring) throw new MountSetupError(`mount ${m.guestPath} has neither a gofer nor directfs`);
+  return new GoferFilesystem(m.ring, dev, options);
 }
 
 function depth(p: string): number { return p.split('/').filter(Boolean).length; }

@@ -11,10 +11,10 @@ import { createSandbox, type MountSpec } from '../../src/index.js';
 const statwatch = fileURLToPath(new URL('../../../test/fixtures/api/statwatch.wasm', import.meta.url));
 
 /** Starts statwatch on /data/f; `look()` makes the guest stat it once and returns what it printed. */
-async function watch(cache: MountSpec['cache']) {
+async function watch(cache: MountSpec['cache'], directfs = true) {
   const dir = mkdtempSync(join(tmpdir(), 'asb-cache-'));
   writeFileSync(join(dir, 'f'), 'abc');
-  const sandbox = await createSandbox({ mounts: [{ hostPath: dir, guestPath: '/data', ...(cache ? { cache } : {}) }] });
+  const sandbox = await createSandbox({ directfs, mounts: [{ hostPath: dir, guestPath: '/data', ...(cache ? { cache } : {}) }] });
   const stdin = new PassThrough();
   const lines: string[] = [];
   let wake: (() => void) | undefined;
@@ -29,7 +29,7 @@ async function watch(cache: MountSpec['cache']) {
     while (lines.length <= seen) await got;
     return lines[seen]!;
   };
-  const rpcs = async (): Promise<number> => (await sandbox.stats()).gofers['/data']!.requests;
+  const rpcs = async (): Promise<number> => (await sandbox.stats()).kernel.mounts['/data']!.rpcs;
   const stop = async (): Promise<number> => {
     stdin.end();
     const r = await done;
@@ -40,33 +40,36 @@ async function watch(cache: MountSpec['cache']) {
   return { dir, look, rpcs, stop };
 }
 
-test('cache=shared: the guest sees the host change a file, remove it and make it again', async () => {
-  const w = await watch('shared');
-  try {
-    assert.is(await w.look(), 'size 3');
-    appendFileSync(join(w.dir, 'f'), 'defg');
-    assert.is(await w.look(), 'size 7');
-    rmSync(join(w.dir, 'f'));
-    assert.is(await w.look(), 'missing');
-    writeFileSync(join(w.dir, 'f'), '');
-    assert.is(await w.look(), 'size 0');
-  } finally {
-    assert.is(await w.stop(), 0);
-  }
-});
+for (const directfs of [true, false]) {
+  const mode = directfs ? 'directfs' : 'gofer';
+  test(`${mode}, cache=shared: the guest sees the host change a file, remove it and make it again`, async () => {
+    const w = await watch('shared', directfs);
+    try {
+      assert.is(await w.look(), 'size 3');
+      appendFileSync(join(w.dir, 'f'), 'defg');
+      assert.is(await w.look(), 'size 7');
+      rmSync(join(w.dir, 'f'));
+      assert.is(await w.look(), 'missing');
+      writeFileSync(join(w.dir, 'f'), '');
+      assert.is(await w.look(), 'size 0');
+    } finally {
+      assert.is(await w.stop(), 0);
+    }
+  });
 
-test('exclusive (the default): a second look at a file costs the gofer nothing', async () => {
-  const w = await watch(undefined);
-  try {
-    assert.is(await w.look(), 'size 3');
-    const before = await w.rpcs();
-    assert.is(await w.look(), 'size 3');
-    assert.is(await w.look(), 'size 3');
-    assert.is(await w.rpcs(), before, 'stat of a cached file is answered by the Sentry alone');
-  } finally {
-    assert.is(await w.stop(), 0);
-  }
-});
+  test(`${mode}, exclusive (the default): a second look at a file costs no host call`, async () => {
+    const w = await watch(undefined, directfs);
+    try {
+      assert.is(await w.look(), 'size 3');
+      const before = await w.rpcs();
+      assert.is(await w.look(), 'size 3');
+      assert.is(await w.look(), 'size 3');
+      assert.is(await w.rpcs(), before, 'stat of a cached file is answered from the cache');
+    } finally {
+      assert.is(await w.stop(), 0);
+    }
+  });
+}
 
 test('a bad cache policy is refused with a typed error', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'asb-cache-'));

@@ -1,16 +1,32 @@
 import { RingClient, type RingClientOptions } from '../../actors/ring-client.js';
 import type { RingDescriptor } from '../../actors/ring-layout.js';
+import type { FrameReader, FrameWriter } from '../../actors/frame.js';
 import { Errno, SyscallError, fail } from '../../wasi/errno.js';
 import { CLOSE_BATCH, M, MAX_CLOSE_FDS, type FdId, type Message, type MessageName, type ReqOf, type RespOf } from './protocol.js';
 
-/** One ring to one gofer: typed RPCs, their counters, and the batch of FD ids waiting to be closed. */
+/**
+ * How requests reach a gofer server: a RingClient to a GoferActor, or a DirectChannel that calls a
+ * server in this thread (directfs). Write the request into `writer`, `call`, read the reply.
+ */
+export interface GoferChannel {
+  readonly writer: FrameWriter;
+  readonly reader: FrameReader;
+  readonly windowBytes: number;
+  call(code: number): number;
+  /** The server runs in this thread (directfs). */
+  readonly inProcess?: boolean;
+  /** Frees what the channel holds (a DirectChannel: its server's host FDs). */
+  release?(): void;
+}
+
+/** One channel to one gofer server: typed RPCs, their counters, and the batch of FD ids waiting to be closed. */
 export class GoferConnection {
   readonly rpcCounts = Object.fromEntries(Object.keys(M).map((n) => [n, 0])) as Record<MessageName, number>;
-  private readonly client: RingClient;
+  private readonly client: GoferChannel;
   private pendingClose: FdId[] = [];
 
-  constructor(desc: RingDescriptor, options: RingClientOptions) {
-    this.client = new RingClient(desc, options);
+  constructor(channel: RingDescriptor | GoferChannel, options: RingClientOptions) {
+    this.client = 'call' in channel ? channel : new RingClient(channel, options);
   }
 
   get windowBytes(): number { return this.client.windowBytes; }
@@ -39,6 +55,12 @@ export class GoferConnection {
   close(fds: readonly FdId[], now = false): void {
     for (const fd of fds) if (fd >= 0) this.pendingClose.push(fd);
     if (now || this.pendingClose.length >= CLOSE_BATCH) this.flushClose();
+  }
+
+  /** Sends the pending closes and lets go of the channel. */
+  release(): void {
+    this.flushClose();
+    this.client.release?.();
   }
 
   /** Close never fails at the gofer; if the gofer is gone, so are its FDs: nothing to report. */

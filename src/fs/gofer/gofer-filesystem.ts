@@ -25,7 +25,7 @@ import { Errno, fail } from '../../wasi/errno.js';
 import type {
   DirEntry, FileHandle, FilesystemImpl, Inode, OpenAccess, OperationClock, Stat, StatChange,
 } from '../vfs/filesystem.js';
-import { GoferConnection } from './gofer-connection.js';
+import { GoferConnection, type GoferChannel } from './gofer-connection.js';
 import { GoferDentry, type HandleAccess } from './gofer-dentry.js';
 import { GoferFileHandle, type GoferFileOwner } from './gofer-file-handle.js';
 import {
@@ -58,7 +58,8 @@ interface CachedAttrs {
 const ACCESS_FLAGS: Record<HandleAccess, number> = { r: OPEN_RDONLY, w: OPEN_WRONLY, rw: OPEN_RDWR };
 
 export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
-  readonly kind = 'gofer';
+  /** 'gofer', or 'directfs' when the channel calls the server in this thread. */
+  readonly kind: 'gofer' | 'directfs';
   readonly dev: bigint;
   /** The connection is read-only: the gofer answers EROFS to mutations. */
   readonly readOnly: boolean;
@@ -73,9 +74,10 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   private readonly maxCached: number;
   private readonly maxNegative: number;
 
-  /** Mounts the gofer serving `ring` (one Mount RPC); `dev` is reported in stat. */
-  constructor(ring: RingDescriptor, dev: bigint, options: GoferFilesystemOptions = {}) {
-    this.conn = new GoferConnection(ring, options);
+  /** Mounts the gofer serving `channel` (one Mount RPC): a ring to a GoferActor, or directfs. `dev` is reported in stat. */
+  constructor(channel: RingDescriptor | GoferChannel, dev: bigint, options: GoferFilesystemOptions = {}) {
+    this.conn = new GoferConnection(channel, options);
+    this.kind = 'call' in channel && channel.inProcess === true ? 'directfs' : 'gofer';
     this.dev = dev;
     this.cache = options.cache ?? 'exclusive';
     this.clock = options.clock ?? { now: 0 };
@@ -273,7 +275,8 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     this.lru.clear();
     this.attrs.clear();
     this.rootDentry.children.clear();
-    this.conn.close(fds, true);
+    this.conn.close(fds);
+    this.conn.release();
   }
 
   // ---- GoferFileOwner: what open files ask of the cache ----------------------------------------

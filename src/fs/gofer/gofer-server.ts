@@ -14,7 +14,7 @@
  * FIFOs, sockets and devices are never reopened.
  */
 import { FrameError, type FrameReader, type FrameWriter } from '../../actors/frame.js';
-import type { RingHandler } from '../../actors/ring-server.js';
+import type { RingFrames } from '../../actors/ring-server.js';
 import { FileType } from '../../wasi/abi.js';
 import { Errno, SyscallError, fail } from '../../wasi/errno.js';
 import * as libc from '../../host/libc.js';
@@ -69,8 +69,8 @@ export class GoferServer {
     this.register();
   }
 
-  /** The RingHandler that serves this gofer's ring. */
-  readonly handler: RingHandler = (ring, code) => {
+  /** Serves one request: the RingHandler of this gofer's ring, or called in-process (directfs). */
+  readonly handler = (ring: RingFrames, code: number): number => {
     const name = MESSAGE_NAMES.get(code) ?? 'unknown';
     this.counts[name] = (this.counts[name] ?? 0) + 1;
     const serve = this.table.get(code);

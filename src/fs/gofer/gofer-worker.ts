@@ -1,10 +1,9 @@
 /**
  * The GoferActor's worker entry: serves one host directory over one ring.
  *
- * workerData: `GoferWorkerData`. Until the host actor donates mount-root FDs (a later issue), the
- * gofer opens its root itself with one `open(hostRoot, O_PATH|O_DIRECTORY)`: the only host-tree
- * path string it ever uses. `/proc/self/fd` is opened too; it names the process's fd table, not the
- * host tree, and is what control FDs are reopened through (gofer-server.ts says why).
+ * workerData: `GoferWorkerData`. The gofer never opens a host path: its mount root and a /proc FD
+ * are donated by the host actor (or, in tests, opened by the test). It takes ownership of both;
+ * `<proc>/self/fd` is what control FDs are reopened through (gofer-server.ts says why).
  *
  * Statuses for what the handler does not answer itself: a malformed frame is EINVAL (the request,
  * as sent, is invalid: the same answer a bad field gets), a handler bug is EIO (the remote failed;
@@ -20,7 +19,10 @@ import { GoferServer, type GoferServerStats } from './gofer-server.js';
 
 export interface GoferWorkerData {
   ring: RingDescriptor;
-  hostRoot: string;
+  /** The mount root: an O_PATH directory FD of this process, now the gofer's. */
+  rootFd: number;
+  /** An FD on a procfs root, now the gofer's. */
+  procFd: number;
   readOnly: boolean;
 }
 
@@ -31,9 +33,8 @@ export interface GoferControl {
 }
 
 const data = workerData as GoferWorkerData;
-const dirFlags = libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC;
-const rootFd = openDir(data.hostRoot);
-const procSelfFd = openDir('/proc/self/fd');
+const rootFd = data.rootFd;
+const procSelfFd = selfFdDir(data.procFd);
 
 const gofer = new GoferServer(rootFd, { readOnly: data.readOnly, procSelfFd });
 const server = new RingServer(data.ring.doorbell, data.ring.spin, gofer.handler, {
@@ -57,10 +58,12 @@ const control: GoferControl = {
 exposeControl(control);
 
 /** SyscallError is not an Error; a worker that dies of one must say what it could not open. */
-function openDir(path: string): number {
+function selfFdDir(proc: number): number {
   try {
-    return libc.openat(libc.AT_FDCWD, path, dirFlags);
+    return libc.openSelfFdDir(proc);
   } catch (e) {
-    throw new Error(`gofer: cannot open ${path}: WASI errno ${errnoOf(e)}`);
+    throw new Error(`gofer: cannot open self/fd beneath the donated /proc: WASI errno ${errnoOf(e)}`);
+  } finally {
+    libc.close(proc);
   }
 }

@@ -7,6 +7,7 @@ import { Supervisor, type WorkerActor } from '../../../src/actors/actor.js';
 import { RingClient } from '../../../src/actors/ring-client.js';
 import { createDoorbell, createRing, createSpinBudget, type RingDescriptor } from '../../../src/actors/ring-layout.js';
 import type { GoferControl, GoferWorkerData } from '../../../src/fs/gofer/gofer-worker.js';
+import * as libc from '../../../src/host/libc.js';
 import { M, type Message, type MessageName, type ReqOf, type RespOf } from '../../../src/fs/gofer/protocol.js';
 
 const workerUrl = new URL('../../../src/fs/gofer/gofer-worker.js', import.meta.url);
@@ -27,7 +28,12 @@ export function startGofer(options: { readOnly?: boolean; dir?: string; windowBy
   const dir = options.dir ?? makeHostDir();
   const ring = createRing(createDoorbell(), createSpinBudget(2), options.windowBytes);
   const supervisor = new Supervisor();
-  const workerData: GoferWorkerData = { ring, hostRoot: dir, readOnly: options.readOnly ?? false };
+  // The test plays the host actor: it opens the root and /proc and hands the FDs over.
+  const dirFlags = libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC;
+  const workerData: GoferWorkerData = {
+    ring, readOnly: options.readOnly ?? false,
+    rootFd: libc.openat(libc.AT_FDCWD, dir, dirFlags), procFd: libc.openat(libc.AT_FDCWD, '/proc', dirFlags),
+  };
   const actor = supervisor.spawn<GoferControl>('gofer', workerUrl, { workerData });
   return {
     dir, ring, actor,
