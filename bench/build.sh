@@ -6,3 +6,4 @@ cd "$(dirname "$0")/../test/fixtures/bench"
 CC="${CC:-clang}"
 "$CC" --target=wasm32-wasi -O2 -Wl,--strip-all -o nullcall.wasm nullcall.c
 "$CC" --target=wasm32-wasi -O2 -Wl,--strip-all -o fsops.wasm fsops.c
+"$CC" --target=wasm32-wasi -O2 -Wl,--strip-all -o stattree.wasm stattree.c

@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { createSandbox, TRAP_EXIT_CODE, type RunResult } from './api/sandbox.js';
 import { ActorSandboxError, InvalidOptionError } from './api/errors.js';
+import { loadBundle } from './api/oci-bundle.js';
 import { parseDirFlag, parseMountFlag, parseVolumeFlag, type MountSpec } from './api/mount-spec.js';
 
 /**
@@ -25,17 +26,18 @@ async function main(argv: string[]): Promise<number> {
   let status = 0;
   program.command('run')
     .description('run a WASI preview1 command; options stop at the module, so guest arguments may start with -')
-    .argument('<program>', 'the .wasm module')
+    .argument('[program]', 'the .wasm module (omitted with --bundle, whose process.args name it)')
     .argument('[args...]', 'arguments for the guest')
     .passThroughOptions()
     .option('--dir <HOST::GUEST>', 'mount a host directory (repeatable)', collect, [])
     .option('-v, --volume <HOST:GUEST[:ro]>', 'mount a host directory, docker style (repeatable)', collect, [])
     .option('--mount <type=bind,src=…,dst=…[,readonly][,cache=shared][,directfs=off]>', 'mount a host directory, OCI style (repeatable)', collect, [])
+    .option('--bundle <DIR>', 'run an OCI bundle: DIR/config.json gives root, mounts, process.args/env and mount hints')
     .option('--no-directfs', 'serve every host mount through its gofer, not through donated host FDs')
     .option('--env <K=V>', 'set a guest environment variable; the guest sees only these (repeatable)', collect, [])
     .addOption(new Option('--tmpfs-size <bytes>', 'byte limit of the in-memory root').argParser((v) => positiveInt(v, '--tmpfs-size')))
     .option('--json', 'print a result object (exit code, trap, timings, syscall counts) to stdout after the run')
-    .action(async (prog: string, args: string[], opts: RunFlags) => { status = await run(prog, args, opts); });
+    .action(async (prog: string | undefined, args: string[], opts: RunFlags) => { status = await run(prog, args, opts); });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
@@ -45,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
   return status;
 }
 
-interface RunFlags { dir: string[]; volume: string[]; mount: string[]; env: string[]; tmpfsSize?: number; json?: boolean; directfs: boolean }
+interface RunFlags { bundle?: string; dir: string[]; volume: string[]; mount: string[]; env: string[]; tmpfsSize?: number; json?: boolean; directfs: boolean }
 
 function positiveInt(v: string, flag: string): number {
   const n = Number(v);
@@ -53,11 +55,24 @@ function positiveInt(v: string, flag: string): number {
   return n;
 }
 
-async function run(prog: string, args: string[], flags: RunFlags): Promise<number> {
+async function run(progArg: string | undefined, args: string[], flags: RunFlags): Promise<number> {
   let mounts: MountSpec[];
-  const env: Record<string, string> = {};
+  let env: Record<string, string> = {};
+  let prog: string;
   try {
     mounts = [...flags.dir.map(parseDirFlag), ...flags.volume.map(parseVolumeFlag), ...flags.mount.map(parseMountFlag)];
+    if (flags.bundle !== undefined) {
+      if (progArg !== undefined) throw new InvalidOptionError('--bundle takes the program from its process.args; give no program');
+      const b = loadBundle(flags.bundle);
+      mounts = [...b.mounts, ...mounts];
+      env = b.env;
+      prog = b.program;
+      args = b.args;
+    } else if (progArg === undefined) {
+      throw new InvalidOptionError('run needs a program (PROG.wasm) or --bundle DIR');
+    } else {
+      prog = progArg;
+    }
     for (const kv of flags.env) {
       const eq = kv.indexOf('=');
       if (eq <= 0) throw new InvalidOptionError(`bad --env "${kv}": expected K=V`);
@@ -85,7 +100,7 @@ async function run(prog: string, args: string[], flags: RunFlags): Promise<numbe
     if (result.trap !== undefined) process.stderr.write(`actor-sandbox: ${prog} trapped: ${result.trap}\n`);
     if (flags.json) {
       const stats = await sandbox.stats();
-      process.stdout.write(`${JSON.stringify({ exitCode: result.exitCode, signal: result.signal ?? null, trap: result.trap ?? null, timings: result.timings, kernel: stats })}\n`);
+      process.stdout.write(`${JSON.stringify({ exitCode: result.exitCode, signal: result.signal ?? null, trap: result.trap ?? null, timings: result.timings, sandbox: stats })}\n`);
     }
     return result.trap !== undefined ? TRAP_EXIT_CODE : result.exitCode;
   } catch (e) {

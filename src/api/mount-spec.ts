@@ -1,5 +1,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, posix, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { GoferBackendModule } from '../fs/gofer/gofer-backend.js';
 import { InvalidOptionError, MountError } from './errors.js';
 
 /** A host directory the guest sees at `guestPath`. */
@@ -19,6 +21,20 @@ export interface MountSpec {
 }
 
 export type NormalisedMount = Required<MountSpec>;
+
+/**
+ * A mount served by a custom gofer backend: user code implementing GoferBackend, loaded into the
+ * mount's GoferActor. Always read-only and always gofer-only (it has no host FD for directfs).
+ */
+export interface BackendMountSpec {
+  guestPath: string;
+  backend: GoferBackendModule;
+}
+
+export interface NormalisedBackendMount {
+  guestPath: string;
+  backend: { module: string; factory: string; options: unknown };
+}
 
 /** `--dir HOST::GUEST` (wasmtime form); a bare `--dir DIR` mounts DIR at the same path. */
 export function parseDirFlag(spec: string): MountSpec {
@@ -67,23 +83,47 @@ export function parseMountFlag(spec: string): MountSpec {
   return { hostPath: src, guestPath: dst, readOnly: ro === 'true' || ro === '1', ...(cache ? { cache } : {}), ...(directfs === 'off' ? { directfs: false } : {}) };
 }
 
-/** Checks and normalises mounts: absolute guest paths, existing host directories, no duplicates. */
-export function normaliseMounts(mounts: readonly MountSpec[]): NormalisedMount[] {
+/**
+ * Checks and normalises mounts: absolute guest paths, no two at one path, existing host
+ * directories, loadable-looking backend specs. Host and backend mounts come back apart.
+ */
+export function normaliseMounts(mounts: readonly (MountSpec | BackendMountSpec)[]): { host: NormalisedMount[]; backends: NormalisedBackendMount[] } {
   const seen = new Set<string>();
-  return mounts.map((m) => {
-    if (typeof m.hostPath !== 'string' || typeof m.guestPath !== 'string') throw new InvalidOptionError('a mount needs hostPath and guestPath strings');
-    if (!isAbsolute(m.guestPath)) throw new MountError(`guest path "${m.guestPath}" must be absolute`, m.hostPath);
-    const guestPath = posix.normalize(m.guestPath).replace(/(.)\/+$/, '$1');
-    if (guestPath.split('/').includes('..')) throw new MountError(`guest path "${m.guestPath}" must not contain ..`, m.hostPath);
-    if (seen.has(guestPath)) throw new MountError(`two mounts at ${guestPath}`, m.hostPath);
-    seen.add(guestPath);
-    const hostPath = resolve(m.hostPath);
-    let isDir = false;
-    try { isDir = statSync(hostPath).isDirectory(); } catch { /* reported below */ }
-    if (!isDir) throw new MountError(`host directory ${m.hostPath} does not exist or is not a directory`, m.hostPath);
-    const cache = m.cache ?? 'exclusive';
-    if (cache !== 'exclusive' && cache !== 'shared') throw new InvalidOptionError(`mount ${guestPath}: cache must be 'exclusive' or 'shared'`);
-    if (m.directfs !== undefined && typeof m.directfs !== 'boolean') throw new InvalidOptionError(`mount ${guestPath}: directfs must be a boolean`);
-    return { hostPath, guestPath, readOnly: m.readOnly ?? false, cache, directfs: m.directfs ?? true };
-  });
+  const guest = (m: { guestPath: unknown }, label: string): string => {
+    if (typeof m.guestPath !== 'string') throw new InvalidOptionError('a mount needs a guestPath string');
+    if (!isAbsolute(m.guestPath)) throw new MountError(`guest path "${m.guestPath}" must be absolute`, label);
+    const p = posix.normalize(m.guestPath).replace(/(.)\/+$/, '$1');
+    if (p.split('/').includes('..')) throw new MountError(`guest path "${m.guestPath}" must not contain ..`, label);
+    if (seen.has(p)) throw new MountError(`two mounts at ${p}`, label);
+    seen.add(p);
+    return p;
+  };
+  const host: NormalisedMount[] = [];
+  const backends: NormalisedBackendMount[] = [];
+  for (const m of mounts) {
+    if ('backend' in m) backends.push(normaliseBackend(m, guest));
+    else host.push(normaliseHost(m, guest));
+  }
+  return { host, backends };
+}
+
+function normaliseBackend(m: BackendMountSpec, guest: (m: BackendMountSpec, label: string) => string): NormalisedBackendMount {
+  const b = m.backend as Partial<GoferBackendModule> | undefined;
+  const module = b?.module instanceof URL ? b.module.href : typeof b?.module === 'string' ? pathToFileURL(resolve(b.module)).href : undefined;
+  if (module === undefined) throw new InvalidOptionError('a backend mount needs backend.module (a file URL or path)');
+  if (b?.factory !== undefined && typeof b.factory !== 'string') throw new InvalidOptionError('backend.factory must be a string');
+  return { guestPath: guest(m, module), backend: { module, factory: b?.factory ?? 'createBackend', options: b?.options } };
+}
+
+function normaliseHost(m: MountSpec, guest: (m: MountSpec, label: string) => string): NormalisedMount {
+  if (typeof m.hostPath !== 'string') throw new InvalidOptionError('a mount needs hostPath and guestPath strings');
+  const guestPath = guest(m, m.hostPath);
+  const hostPath = resolve(m.hostPath);
+  let isDir = false;
+  try { isDir = statSync(hostPath).isDirectory(); } catch { /* reported below */ }
+  if (!isDir) throw new MountError(`host directory ${m.hostPath} does not exist or is not a directory`, m.hostPath);
+  const cache = m.cache ?? 'exclusive';
+  if (cache !== 'exclusive' && cache !== 'shared') throw new InvalidOptionError(`mount ${guestPath}: cache must be 'exclusive' or 'shared'`);
+  if (m.directfs !== undefined && typeof m.directfs !== 'boolean') throw new InvalidOptionError(`mount ${guestPath}: directfs must be a boolean`);
+  return { hostPath, guestPath, readOnly: m.readOnly ?? false, cache, directfs: m.directfs ?? true };
 }

@@ -15,14 +15,17 @@ import type { KernelControl } from '../kernel/kernel-worker.js';
 import type { SentryStats } from '../kernel/sentry.js';
 import type { StdioMessage } from '../kernel/output-pipe.js';
 import type { TaskJob, TaskOutcome } from '../kernel/task-worker.js';
-import { HostActorError, startHostActor, type HostActorHandle } from '../host/host-actor.js';
+import { HostActorError, startHostActor, type HostActorHandle, type HostActorMode } from '../host/host-actor.js';
 import * as libc from '../host/libc.js';
 import { ActorFailureError, InvalidOptionError, MountError, PrivilegeError, ProgramError, SandboxClosedError } from './errors.js';
-import { normaliseMounts, type MountSpec, type NormalisedMount } from './mount-spec.js';
+import { normaliseMounts, type BackendMountSpec, type MountSpec, type NormalisedMount } from './mount-spec.js';
 
 export interface SandboxOptions {
-  /** Host directories the guest sees; one at "/" becomes the root, else the root is an empty tmpfs. */
-  mounts?: MountSpec[];
+  /**
+   * Host directories (or custom gofer backends) the guest sees; one at "/" becomes the root, else
+   * the root is an empty tmpfs.
+   */
+  mounts?: (MountSpec | BackendMountSpec)[];
   /** Limits of the in-memory root (ENOSPC past them). */
   tmpfs?: Partial<TmpfsLimits>;
   /** Tasks that may run at once (each on its own worker). */
@@ -70,6 +73,8 @@ export interface SandboxStats {
   kernel: SentryStats;
   /** Each host mount's gofer, by guest path: requests by message name, ring requests and parks. */
   gofers: Record<string, ReturnType<GoferControl['stats']>>;
+  /** The host actor (absent without host mounts): its process and how it got its privilege. */
+  host: { pid: number; mode: HostActorMode } | null;
 }
 
 export type SandboxEvent = ActorEvent | { readonly type: 'task-exit'; readonly task: number; readonly exitCode: number; readonly trap?: string };
@@ -107,7 +112,7 @@ export class Sandbox implements AsyncDisposable {
   }
 
   static async create(options: SandboxOptions = {}): Promise<Sandbox> {
-    const mounts = normaliseMounts(options.mounts ?? []);
+    const { host: mounts, backends } = normaliseMounts(options.mounts ?? []);
     const tmpfs: TmpfsLimits = { ...DEFAULT_TMPFS_LIMITS, ...options.tmpfs };
     if (!(tmpfs.sizeBytes > 0) || !(tmpfs.maxInodes > 0)) throw new InvalidOptionError('tmpfs limits must be positive');
     const cores = availableParallelism();
@@ -139,6 +144,14 @@ export class Sandbox implements AsyncDisposable {
         mountConfigs.push({ ...base, ring });
       }
       if (host) libc.close(host.proc);
+      for (const [i, b] of backends.entries()) {
+        modes[b.guestPath] = 'gofer';
+        const ring = createRing(createDoorbell(), spin);
+        const name = `gofer-backend-${i}:${b.guestPath}`;
+        const actor = supervisor.spawn<GoferControl>(name, here('../fs/gofer/gofer-worker.js'), { workerData: { ring, backend: b.backend } });
+        gofers.push({ actor, ring, name, guestPath: b.guestPath });
+        mountConfigs.push({ guestPath: b.guestPath, hostPath: b.backend.module, readOnly: true, cache: 'exclusive', ring });
+      }
       await Promise.all(gofers.map((g) => started(g.actor, g.name)));
       const { port1, port2 } = new MessageChannel();
       const config: KernelConfig = { mounts: mountConfigs, tmpfs, doorbell: createDoorbell(), spin, taskWindowBytes: 256 * 1024 };
@@ -275,7 +288,8 @@ export class Sandbox implements AsyncDisposable {
     const kernel = await this.kernel.control.stats();
     const gofers: SandboxStats['gofers'] = {};
     for (const g of this.gofers) gofers[g.guestPath] = await g.actor.control.stats();
-    return { kernel, gofers };
+    const host = this.host ? { pid: this.host.actor.child.pid ?? -1, mode: this.host.mode } : null;
+    return { kernel, gofers, host };
   }
 
   async close(): Promise<void> {

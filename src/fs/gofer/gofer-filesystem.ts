@@ -32,7 +32,7 @@ import {
   MAX_WALK_NAMES, OPEN_RDONLY, OPEN_RDWR, OPEN_TRUNC, OPEN_WRONLY,
   SETSTAT_ATIME, SETSTAT_ATIME_NOW, SETSTAT_MTIME, SETSTAT_MTIME_NOW, SETSTAT_SIZE,
   UNLINK_REMOVEDIR, WIRE_INODE_BYTES, WalkStatus, checkName, fileTypeOfDirent, fileTypeOfMode,
-  type FdId, type MessageName, type WireInode, type WireStat,
+  type MessageName, type WireInode, type WireStat,
 } from './protocol.js';
 
 /** How far the client trusts its cache; see the file comment. */
@@ -67,8 +67,10 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   private readonly conn: GoferConnection;
   private readonly clock: OperationClock;
   private readonly rootDentry: GoferDentry;
-  /** Every dentry holding a control FD except the root, least recently used first. */
+  /** Every cached dentry except the root (with a control FD, or FD-less under directfs), least recently used first. */
   private readonly lru = new Set<GoferDentry>();
+  /** Misses are walked with WalkStat and leave FD-less dentries (directfs: a statx is cheap, an FD is not). */
+  private readonly walkByStat: boolean;
   /** By inode number, so hard links share them; oldest first, bounded like the dentries. */
   private readonly attrs = new Map<bigint, CachedAttrs>();
   private readonly maxCached: number;
@@ -78,6 +80,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   constructor(channel: RingDescriptor | GoferChannel, dev: bigint, options: GoferFilesystemOptions = {}) {
     this.conn = new GoferConnection(channel, options);
     this.kind = 'call' in channel && channel.inProcess === true ? 'directfs' : 'gofer';
+    this.walkByStat = this.kind === 'directfs';
     this.dev = dev;
     this.cache = options.cache ?? 'exclusive';
     this.clock = options.clock ?? { now: 0 };
@@ -92,7 +95,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   /** RPCs sent, per message name. */
   get rpcCounts(): Readonly<Record<MessageName, number>> { return this.conn.rpcCounts; }
 
-  /** Dentries currently holding a control FD (the root excluded). */
+  /** Dentries cached (the root excluded). */
   get cachedDentries(): number { return this.lru.size; }
 
   root(): Inode { return this.rootDentry; }
@@ -102,24 +105,21 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   }
 
   lookup(dir: Inode, name: string, ahead: readonly string[]): Inode {
-    const d = this.live(this.dentry(dir));
+    let d = this.dentry(dir);
     if (d.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
+    // A hit needs no FD on the directory (an evicted one has no cached children to hit).
     const hit = d.children.get(name);
     if (hit !== undefined && this.trusted(typeof hit === 'number' ? hit : hit.validated)) {
       if (typeof hit === 'number') fail(Errno.NOENT);
+      this.touch(d);
       this.touch(hit);
       return hit;
     }
+    d = this.live(d);
 
-    // Walk `name` and what follows it in one RPC, as much as fits the window both ways.
-    const names = [name];
-    let reqBytes = 32 + Buffer.byteLength(name);
-    const maxNames = Math.min(MAX_WALK_NAMES, Math.floor((this.conn.windowBytes - 16) / WIRE_INODE_BYTES));
-    for (const a of ahead) {
-      reqBytes += 4 + Buffer.byteLength(a);
-      if (names.length >= maxNames || reqBytes > this.conn.windowBytes || checkName(a) !== Errno.SUCCESS) break;
-      names.push(a);
-    }
+    const names = this.walkNames(name, ahead);
+    if (this.walkByStat) return this.lookupByStat(d, names);
+    // Walk `name` and what follows it in one RPC.
     const { status, inodes } = this.conn.rpc('Walk', { dirFd: d.fd, names });
     const n = Math.min(inodes.length, names.length);
     let parent = d;
@@ -135,6 +135,39 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     }
     this.evict(first);
     return first ?? fail(status === WalkStatus.NotExist ? Errno.NOENT : Errno.NOTDIR);
+  }
+
+  /** `name` and as much of what follows it as fits one request and its reply. */
+  private walkNames(name: string, ahead: readonly string[]): string[] {
+    const names = [name];
+    let reqBytes = 32 + Buffer.byteLength(name);
+    const maxNames = Math.min(MAX_WALK_NAMES, Math.floor((this.conn.windowBytes - 16) / WIRE_INODE_BYTES));
+    for (const a of ahead) {
+      reqBytes += 4 + Buffer.byteLength(a);
+      if (names.length >= maxNames || reqBytes > this.conn.windowBytes || checkName(a) !== Errno.SUCCESS) break;
+      names.push(a);
+    }
+    return names;
+  }
+
+  /**
+   * Directfs: one WalkStat (a statx per component, no FD kept) instead of a Walk. The dentries it
+   * makes hold no host FD until something needs one, and are then revived by name like evicted
+   * ones (same inode, or ESTALE). A stat that misses the cache thus costs one statx, not an
+   * openat2 + statx + close.
+   */
+  private lookupByStat(d: GoferDentry, names: string[]): GoferDentry {
+    const { stats } = this.conn.rpc('WalkStat', { dirFd: d.fd, names });
+    let parent = d;
+    let first: GoferDentry | undefined;
+    const n = Math.min(stats.length, names.length);
+    for (let i = 0; i < n && parent.type === FileType.DIRECTORY; i++) {
+      parent = this.insertStat(parent, names[i]!, stats[i]!);
+      first ??= parent;
+    }
+    if (n < names.length && parent.type === FileType.DIRECTORY) this.setNegative(parent, names[n]!);
+    this.evict(first);
+    return first ?? fail(Errno.NOENT);
   }
 
   stat(inode: Inode): Stat {
@@ -339,7 +372,13 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
       fail(Errno.STALE);
     }
     this.remember(got.stat);
-    if (inTree) { this.conn.close([got.fd]); inTree.validated = this.clock.now; d.alias = inTree; return inTree; }
+    if (inTree === d) { d.fd = got.fd; d.validated = this.clock.now; return d; } // an FD-less dentry
+    if (inTree) {
+      if (inTree.fd < 0) inTree.fd = got.fd; else this.conn.close([got.fd]);
+      inTree.validated = this.clock.now;
+      d.alias = inTree;
+      return inTree;
+    }
     d.fd = got.fd;
     d.parent = parent;
     d.validated = this.clock.now;
@@ -355,13 +394,30 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     const cached = parent.children.get(name);
     this.remember(inode.stat);
     if (typeof cached === 'object' && cached.ino === inode.stat.ino && cached.type === type) {
-      this.conn.close([inode.fd]);
+      if (cached.fd < 0) cached.fd = inode.fd; else this.conn.close([inode.fd]);
       cached.validated = this.clock.now;
       this.touch(cached);
       return cached;
     }
     if (cached !== undefined) this.unlinkChild(parent, name); // the host changed it behind our back
     const child = new GoferDentry(this, inode.stat.ino, type, inode.fd, parent, name, this.clock.now);
+    this.setChild(parent, name, child);
+    this.lru.add(child);
+    return child;
+  }
+
+  /** Like insert, for a name known by its attributes only: the dentry holds no FD yet. */
+  private insertStat(parent: GoferDentry, name: string, stat: WireStat): GoferDentry {
+    const type = fileTypeOfMode(stat.mode);
+    const cached = parent.children.get(name);
+    this.remember(stat);
+    if (typeof cached === 'object' && cached.ino === stat.ino && cached.type === type) {
+      cached.validated = this.clock.now;
+      this.touch(cached);
+      return cached;
+    }
+    if (cached !== undefined) this.unlinkChild(parent, name);
+    const child = new GoferDentry(this, stat.ino, type, -1, parent, name, this.clock.now);
     this.setChild(parent, name, child);
     this.lru.add(child);
     return child;
@@ -409,7 +465,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   }
 
   private touch(d: GoferDentry): void {
-    if (d === this.rootDentry || d.fd < 0) return;
+    if (d === this.rootDentry || !this.lru.has(d)) return;
     this.lru.delete(d);
     this.lru.add(d);
   }

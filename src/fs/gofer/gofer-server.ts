@@ -13,15 +13,14 @@
  * That is the one place a magic link is followed, deliberately; it is why control FDs of symlinks,
  * FIFOs, sockets and devices are never reopened.
  */
-import { FrameError, type FrameReader, type FrameWriter } from '../../actors/frame.js';
-import type { RingFrames } from '../../actors/ring-server.js';
+import { ProtocolServer } from './protocol-server.js';
 import { FileType } from '../../wasi/abi.js';
 import { Errno, SyscallError, fail } from '../../wasi/errno.js';
 import * as libc from '../../host/libc.js';
 import {
-  M, MESSAGE_NAMES, OPEN_ACCMODE, OPEN_RDONLY, OPEN_TRUNC, RENAME_NOREPLACE, SETSTAT_ATIME,
+  M, OPEN_ACCMODE, OPEN_RDONLY, OPEN_TRUNC, RENAME_NOREPLACE, SETSTAT_ATIME,
   SETSTAT_ATIME_NOW, SETSTAT_MTIME, SETSTAT_MTIME_NOW, SETSTAT_SIZE, UNLINK_REMOVEDIR, WalkStatus,
-  WIRE_INODE_BYTES, WIRE_STAT_BYTES, checkName, fileTypeOfMode, putPReadResp, type FdId, type Message, type ReqOf, type RespOf,
+  WIRE_INODE_BYTES, WIRE_STAT_BYTES, checkName, fileTypeOfMode, putPReadResp, type FdId, type ReqOf, type RespOf,
   type WireInode, type WireStat,
 } from './protocol.js';
 
@@ -51,12 +50,9 @@ const MAX_HOST_DIRENT = 280;
 /** Only fallocate modes a guest can ask for: 0 and FALLOC_FL_KEEP_SIZE. */
 const FALLOC_MODES = 1;
 
-export class GoferServer {
+export class GoferServer extends ProtocolServer {
   private readonly controls = new Map<FdId, ControlFd>();
   private readonly opens = new Map<FdId, OpenFd>();
-  private readonly table = new Map<number, (r: FrameReader, w: FrameWriter) => void>();
-  private readonly counts: Record<string, number> = {};
-  private readonly readOnly: boolean;
   private readonly procSelfFd: number;
   /** Rule 4: ids come from a counter and are never reused. */
   private nextId = 1;
@@ -64,26 +60,10 @@ export class GoferServer {
 
   /** Takes ownership of `rootFd` (a directory, ideally O_PATH) and `options.procSelfFd`. */
   constructor(private readonly rootFd: number, options: GoferServerOptions) {
-    this.readOnly = options.readOnly;
+    super(options.readOnly);
     this.procSelfFd = options.procSelfFd;
     this.register();
   }
-
-  /** Serves one request: the RingHandler of this gofer's ring, or called in-process (directfs). */
-  readonly handler = (ring: RingFrames, code: number): number => {
-    const name = MESSAGE_NAMES.get(code) ?? 'unknown';
-    this.counts[name] = (this.counts[name] ?? 0) + 1;
-    const serve = this.table.get(code);
-    if (!serve) return Errno.NOTSUP;
-    try {
-      serve(ring.reader, ring.writer);
-      return Errno.SUCCESS;
-    } catch (e) {
-      if (!(e instanceof SyscallError)) throw e; // FrameError → malformedStatus; a bug → failureStatus
-      ring.writer.reset();
-      return e.errno;
-    }
-  };
 
   stats(): GoferServerStats {
     return { counts: { ...this.counts }, controlFds: this.controls.size, openFds: this.opens.size };
@@ -96,16 +76,6 @@ export class GoferServer {
   }
 
   // ---- dispatch ---------------------------------------------------------------------------------
-
-  /** `serve` gets the reply writer only to size its reply: encoding it is done here. */
-  private on<Q, P>(m: Message<Q, P>, serve: (req: Q, w: FrameWriter) => P): void {
-    this.table.set(m.id, (r, w) => {
-      const req = m.req.get(r);
-      endOfRequest(r);
-      if (m.mutates && this.readOnly) fail(Errno.ROFS);
-      m.resp.put(w, serve(req, w));
-    });
-  }
 
   private register(): void {
     this.on(M.Mount, () => this.mount());
@@ -123,9 +93,7 @@ export class GoferServer {
     });
     this.on(M.PWrite, ({ fd, offset, data }) => ({ written: libc.pwrite(this.writable(fd).hostFd, data, offset) }));
     // PRead writes its reply in place: the host reads straight into the window.
-    this.table.set(M.PRead.id, (r, w) => {
-      const { fd, offset, count } = M.PRead.req.get(r);
-      endOfRequest(r);
+    this.onRaw(M.PRead, ({ fd, offset, count }, w) => {
       const f = this.open(fd);
       if (!f.readable) fail(f.type === FileType.DIRECTORY ? Errno.ISDIR : Errno.BADF);
       putPReadResp(w, count, (dst) => libc.pread(f.hostFd, dst, offset));
@@ -216,13 +184,15 @@ export class GoferServer {
     try {
       let cur = start;
       for (let i = 0; i < rest.length; i++) {
-        const fd = this.openChild(cur, rest[i]!, libc.O_PATH, 0, true);
-        if (fd < 0) break;
-        opened.push(fd);
-        const stat = libc.fstat(fd);
+        // One component, not followed if it is a symlink: statx cannot leave `cur`. Only a
+        // directory the walk goes on through is opened (beneath `cur`, as Walk does).
+        const stat = this.statChild(cur, rest[i]!);
+        if (stat === undefined) break;
         stats.push(stat);
-        const type = fileTypeOfMode(stat.mode);
-        if (type !== FileType.DIRECTORY) break; // a symlink (included) or a file ends the walk
+        if (fileTypeOfMode(stat.mode) !== FileType.DIRECTORY || i + 1 === rest.length) break;
+        const fd = this.openChild(cur, rest[i]!, libc.O_PATH, 0, true);
+        if (fd < 0) break; // removed between the two calls: as if it had not been there
+        opened.push(fd);
         cur = fd;
       }
     } finally {
@@ -350,6 +320,16 @@ export class GoferServer {
     }
   }
 
+  /** Attributes of one component of `dir`, never following it; undefined if it does not exist. */
+  private statChild(dir: number, name: string): WireStat | undefined {
+    try {
+      return libc.statx(dir, name, libc.AT_SYMLINK_NOFOLLOW);
+    } catch (e) {
+      if (e instanceof SyscallError && e.errno === Errno.NOENT) return undefined;
+      throw e;
+    }
+  }
+
   private addControl(hostFd: number): WireInode {
     let stat: WireStat;
     try { stat = libc.fstat(hostFd); } catch (e) { closeQuietly(hostFd); throw e; }
@@ -404,10 +384,6 @@ function safeName(name: string): void {
 }
 
 /** A request must be exactly as long as its fields: trailing bytes mean the length lied. */
-function endOfRequest(r: FrameReader): void {
-  if (r.remaining !== 0) throw new FrameError(`${r.remaining} trailing bytes`);
-}
-
 function closeQuietly(fd: number): void {
   try { libc.close(fd); } catch { /* the FD is gone either way */ }
 }

@@ -1,5 +1,6 @@
 /**
- * The GoferActor's worker entry: serves one host directory over one ring.
+ * The GoferActor's worker entry: serves one mount over one ring, either a host directory or a
+ * custom backend (user code implementing GoferBackend, imported by module URL).
  *
  * workerData: `GoferWorkerData`. The gofer never opens a host path: its mount root and a /proc FD
  * are donated by the host actor (or, in tests, opened by the test). It takes ownership of both;
@@ -15,9 +16,12 @@ import { RingServer } from '../../actors/ring-server.js';
 import type { RingDescriptor } from '../../actors/ring-layout.js';
 import { Errno, errnoOf } from '../../wasi/errno.js';
 import * as libc from '../../host/libc.js';
+import { BackendServer } from './backend-server.js';
+import type { GoferBackend, GoferBackendFactory } from './gofer-backend.js';
 import { GoferServer, type GoferServerStats } from './gofer-server.js';
 
-export interface GoferWorkerData {
+/** A gofer serves either a host directory, on FDs the host actor donated… */
+export interface HostGoferData {
   ring: RingDescriptor;
   /** The mount root: an O_PATH directory FD of this process, now the gofer's. */
   rootFd: number;
@@ -26,6 +30,14 @@ export interface GoferWorkerData {
   readOnly: boolean;
 }
 
+/** …or a custom backend it loads from user code (always read-only). */
+export interface BackendGoferData {
+  ring: RingDescriptor;
+  backend: { module: string; factory: string; options: unknown };
+}
+
+export type GoferWorkerData = HostGoferData | BackendGoferData;
+
 /** The control surface of a GoferActor (comlink). */
 export interface GoferControl {
   stats(): GoferServerStats & { requests: number; parks: number };
@@ -33,10 +45,9 @@ export interface GoferControl {
 }
 
 const data = workerData as GoferWorkerData;
-const rootFd = data.rootFd;
-const procSelfFd = selfFdDir(data.procFd);
-
-const gofer = new GoferServer(rootFd, { readOnly: data.readOnly, procSelfFd });
+const gofer: GoferServer | BackendServer<unknown> = 'backend' in data
+  ? new BackendServer(await loadBackend(data.backend))
+  : new GoferServer(data.rootFd, { readOnly: data.readOnly, procSelfFd: selfFdDir(data.procFd) });
 const server = new RingServer(data.ring.doorbell, data.ring.spin, gofer.handler, {
   malformedStatus: Errno.INVAL,
   failureStatus: Errno.IO,
@@ -56,6 +67,18 @@ const control: GoferControl = {
   },
 };
 exposeControl(control);
+
+/** Imports a user's backend module and calls its factory; a failure kills the actor with the reason. */
+async function loadBackend(spec: BackendGoferData['backend']): Promise<GoferBackend> {
+  const mod = (await import(spec.module)) as Record<string, unknown>;
+  const factory = mod[spec.factory];
+  if (typeof factory !== 'function') throw new Error(`gofer backend: ${spec.module} has no function export "${spec.factory}"`);
+  const backend = await (factory as GoferBackendFactory)(spec.options);
+  for (const m of ['root', 'lookup', 'stat', 'readdir', 'read', 'readlink'] as const) {
+    if (typeof (backend as unknown as Record<string, unknown>)[m] !== 'function') throw new Error(`gofer backend from ${spec.module}: missing method ${m}()`);
+  }
+  return backend;
+}
 
 /** SyscallError is not an Error; a worker that dies of one must say what it could not open. */
 function selfFdDir(proc: number): number {

@@ -1,0 +1,80 @@
+// directfs: goferfs over a GoferServer in this thread, on real host FDs. A miss is one WalkStat
+// (statx per component) that leaves FD-less dentries; an FD is made only when a file is used.
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createDirectfs } from '../../../src/fs/directfs/directfs.js';
+import type { GoferFilesystem } from '../../../src/fs/gofer/gofer-filesystem.js';
+import type { Inode } from '../../../src/fs/vfs/filesystem.js';
+import * as libc from '../../../src/host/libc.js';
+import { Errno } from '../../../src/wasi/errno.js';
+import { errnoOfCall } from '../gofer/errno-of.js';
+import { makeHostDir } from '../gofer/gofer-rig.js';
+
+const DIR = libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC;
+
+function mount(dir: string): GoferFilesystem {
+  return createDirectfs(libc.openat(libc.AT_FDCWD, dir, DIR), libc.openat(libc.AT_FDCWD, '/proc', DIR), false, 7n, {});
+}
+
+function resolve(gfs: GoferFilesystem, p: string): Inode {
+  const parts = p.split('/');
+  let cur = gfs.root();
+  parts.forEach((n, i) => { cur = gfs.lookup(cur, n, parts.slice(i + 1)); });
+  return cur;
+}
+
+test('a stat that misses costs one WalkStat; the file gets an FD only when opened', () => {
+  const dir = makeHostDir();
+  try {
+    fs.mkdirSync(path.join(dir, 'a/b'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'a/b/f'), 'hello');
+    const gfs = mount(dir);
+    const f = resolve(gfs, 'a/b/f');
+    assert.is(gfs.stat(f).size, 5n);
+    assert.equal({ walk: gfs.rpcCounts.Walk, walkStat: gfs.rpcCounts.WalkStat, fstat: gfs.rpcCounts.FStat }, { walk: 0, walkStat: 1, fstat: 0 });
+    const h = gfs.open(f, { read: true, write: false, truncate: false });
+    const buf = new Uint8Array(5);
+    assert.is(h.read(buf, 0), 5);
+    assert.is(Buffer.from(buf).toString(), 'hello');
+    h.close();
+    assert.is(gfs.rpcCounts.Walk, 3, 'opening gave a, b and f their FDs, each by walking its name again');
+    gfs.release();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file replaced on the host between stat and open is ESTALE, never the other file', () => {
+  const dir = makeHostDir();
+  try {
+    fs.writeFileSync(path.join(dir, 'f'), 'original');
+    const gfs = mount(dir);
+    const f = gfs.lookup(gfs.root(), 'f', []);
+    // Made before the original goes, so it cannot reuse the original's inode number.
+    fs.writeFileSync(path.join(dir, 'g'), 'impostor');
+    fs.renameSync(path.join(dir, 'g'), path.join(dir, 'f'));
+    assert.is(errnoOfCall(() => gfs.open(f, { read: true, write: false, truncate: false })), Errno.STALE);
+    gfs.release();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('WalkStat never follows a symlink planted on the host, even as the last component', () => {
+  const dir = makeHostDir();
+  try {
+    fs.symlinkSync('/etc/passwd', path.join(dir, 'pw'));
+    const gfs = mount(dir);
+    const pw = gfs.lookup(gfs.root(), 'pw', []);
+    const st = gfs.stat(pw);
+    assert.is(st.size, BigInt('/etc/passwd'.length), 'the link itself, not its target');
+    assert.is(errnoOfCall(() => gfs.lookup(pw, 'x', [])), Errno.NOTDIR);
+    gfs.release();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
