@@ -49,6 +49,8 @@ const SYMLINK_MAX = libc.PATH_MAX - 1;
 const MAX_HOST_DIRENT = 280;
 /** Only fallocate modes a guest can ask for: 0 and FALLOC_FL_KEEP_SIZE. */
 const FALLOC_MODES = 1;
+/** openDirChild: the name no longer holds a directory. */
+const SWAPPED = -2;
 
 export class GoferServer extends ProtocolServer {
   private readonly controls = new Map<FdId, ControlFd>();
@@ -190,7 +192,14 @@ export class GoferServer extends ProtocolServer {
         if (stat === undefined) break;
         stats.push(stat);
         if (fileTypeOfMode(stat.mode) !== FileType.DIRECTORY || i + 1 === rest.length) break;
-        const fd = this.openChild(cur, rest[i]!, libc.O_PATH, 0, true);
+        const fd = this.openDirChild(cur, rest[i]!);
+        if (fd === SWAPPED) {
+          // Replaced by a non-directory between the two calls: answer with what is there now,
+          // where the walk ends, rather than walk on through an FD that is no directory (ENOTDIR).
+          const now = this.statChild(cur, rest[i]!);
+          if (now === undefined) stats.pop(); else stats[stats.length - 1] = now;
+          break;
+        }
         if (fd < 0) break; // removed between the two calls: as if it had not been there
         opened.push(fd);
         cur = fd;
@@ -316,6 +325,19 @@ export class GoferServer extends ProtocolServer {
       return libc.openat(dir, name, f, mode);
     } catch (e) {
       if (missingOk && e instanceof SyscallError && e.errno === Errno.NOENT) return -1;
+      throw e;
+    }
+  }
+
+  /**
+   * Opens the directory `name` beneath `dir` (O_PATH), for a walk that has just seen it by statx:
+   * -1 if it is gone since, SWAPPED if the name now holds something else (a symlink, a file).
+   */
+  private openDirChild(dir: number, name: string): number {
+    try {
+      return this.openChild(dir, name, libc.O_PATH | libc.O_DIRECTORY, 0, true);
+    } catch (e) {
+      if (e instanceof SyscallError && (e.errno === Errno.NOTDIR || e.errno === Errno.LOOP)) return SWAPPED;
       throw e;
     }
   }
