@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -52,11 +52,15 @@ test('a trap is reported as a result with the stderr written before it; the sand
 test('bad programs and mounts are typed errors with stable codes', async () => {
   assert.is((await rejection(createSandbox({ mounts: [{ hostPath: '/definitely/not/here', guestPath: '/x' }] }))).code, 'ASB_ERR_MOUNT');
   const dir = mkdtempSync(join(tmpdir(), 'asb-api-'));
-  assert.is((await rejection(createSandbox({ mounts: [{ hostPath: dir, guestPath: 'relative' }] }))).code, 'ASB_ERR_MOUNT');
-  await using sandbox = await createSandbox();
-  assert.is((await rejection(sandbox.run(Buffer.from('not wasm at all')))).code, 'ASB_ERR_PROGRAM');
-  assert.is((await rejection(sandbox.run(join(dir, 'missing.wasm')))).code, 'ASB_ERR_PROGRAM');
-  assert.is((await rejection(sandbox.run(fixture('cat.wasm'), { env: { 'A=B': '1' } }))).code, 'ASB_ERR_INVALID_OPTION');
+  try {
+    assert.is((await rejection(createSandbox({ mounts: [{ hostPath: dir, guestPath: 'relative' }] }))).code, 'ASB_ERR_MOUNT');
+    await using sandbox = await createSandbox();
+    assert.is((await rejection(sandbox.run(Buffer.from('not wasm at all')))).code, 'ASB_ERR_PROGRAM');
+    assert.is((await rejection(sandbox.run(join(dir, 'missing.wasm')))).code, 'ASB_ERR_PROGRAM');
+    assert.is((await rejection(sandbox.run(fixture('cat.wasm'), { env: { 'A=B': '1' } }))).code, 'ASB_ERR_INVALID_OPTION');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a dead kernel fails the running task with ASB_ERR_KERNEL_GONE instead of hanging', async () => {
