@@ -25,6 +25,9 @@ export class FrameWriter {
     return p;
   }
   u8(v: number): this { this.view.setUint8(this.need(1), v); return this; }
+  u16(v: number): this { this.view.setUint16(this.need(2), v, true); return this; }
+  /** `n` zero bytes (padding: the window may still hold the request). */
+  zeros(n: number): this { const p = this.need(n); this.window.fill(0, p, p + n); return this; }
   u32(v: number): this { this.view.setUint32(this.need(4), v, true); return this; }
   i32(v: number): this { this.view.setInt32(this.need(4), v, true); return this; }
   /** Unsigned 64-bit from a JS number (sizes, offsets up to 2^53). */

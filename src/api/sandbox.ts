@@ -10,7 +10,10 @@ import { shutdownRing } from '../actors/ring-client.js';
 import { createDoorbell, createRing, createSpinBudget, type RingDescriptor } from '../actors/ring-layout.js';
 import { DEFAULT_TMPFS_LIMITS, type TmpfsLimits } from '../fs/tmpfs/tmp-filesystem.js';
 import type { HostMountConfig, KernelConfig } from '../kernel/kernel-config.js';
-import type { GoferControl } from '../fs/gofer/gofer-worker.js';
+import type { GoferControl, GoferWorkerData } from '../fs/gofer/gofer-worker.js';
+
+/** Omit over each member of a union (plain Omit would merge them). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 import type { KernelControl } from '../kernel/kernel-worker.js';
 import type { SentryStats } from '../kernel/sentry.js';
 import type { StdioMessage } from '../kernel/output-pipe.js';
@@ -103,8 +106,6 @@ export class Sandbox implements AsyncDisposable {
     private readonly pool: Piscina,
     private readonly stdio: MessagePortLike,
     private readonly host: HostActorHandle | undefined,
-    /** Per guest path: 'directfs' or 'gofer'. */
-    readonly mountModes: Readonly<Record<string, 'directfs' | 'gofer'>>,
   ) {
     this.events = merge(supervisor.events, this.taskEvents);
     stdio.on('message', (batch: StdioMessage[]) => this.onStdio(batch));
@@ -120,8 +121,14 @@ export class Sandbox implements AsyncDisposable {
     const supervisor = new Supervisor();
     const gofers: { actor: WorkerActor<GoferControl>; ring: RingDescriptor; name: string; guestPath: string }[] = [];
     const mountConfigs: HostMountConfig[] = [];
-    const modes: Record<string, 'directfs' | 'gofer'> = {};
     let host: HostActorHandle | undefined;
+    /** A GoferActor serving one mount over a new ring (the worker takes ownership of any FDs in `data`). */
+    const spawnGofer = (name: string, guestPath: string, data: DistributiveOmit<GoferWorkerData, 'ring'>): RingDescriptor => {
+      const ring = createRing(createDoorbell(), spin);
+      const actor = supervisor.spawn<GoferControl>(name, here('../fs/gofer/gofer-worker.js'), { workerData: { ...data, ring } });
+      gofers.push({ actor, ring, name, guestPath });
+      return ring;
+    };
     try {
       if (mounts.length > 0) host = await startHost(supervisor, mounts);
       for (const [i, m] of mounts.entries()) {
@@ -130,26 +137,15 @@ export class Sandbox implements AsyncDisposable {
         const procFd = libc.dupCloexec(host!.proc);
         const base = { guestPath: m.guestPath, hostPath: m.hostPath, readOnly: m.readOnly, cache: m.cache };
         if (options.directfs !== false && m.directfs) {
-          modes[m.guestPath] = 'directfs';
           mountConfigs.push({ ...base, directfs: { rootFd, procFd } });
-          continue;
+        } else {
+          const ring = spawnGofer(`gofer-${i}:${m.guestPath}`, m.guestPath, { rootFd, procFd, readOnly: m.readOnly });
+          mountConfigs.push({ ...base, ring });
         }
-        modes[m.guestPath] = 'gofer';
-        const ring = createRing(createDoorbell(), spin);
-        const name = `gofer-${i}:${m.guestPath}`;
-        const actor = supervisor.spawn<GoferControl>(name, here('../fs/gofer/gofer-worker.js'), {
-          workerData: { ring, rootFd, procFd, readOnly: m.readOnly },
-        });
-        gofers.push({ actor, ring, name, guestPath: m.guestPath });
-        mountConfigs.push({ ...base, ring });
       }
       if (host) libc.close(host.proc);
       for (const [i, b] of backends.entries()) {
-        modes[b.guestPath] = 'gofer';
-        const ring = createRing(createDoorbell(), spin);
-        const name = `gofer-backend-${i}:${b.guestPath}`;
-        const actor = supervisor.spawn<GoferControl>(name, here('../fs/gofer/gofer-worker.js'), { workerData: { ring, backend: b.backend } });
-        gofers.push({ actor, ring, name, guestPath: b.guestPath });
+        const ring = spawnGofer(`gofer-backend-${i}:${b.guestPath}`, b.guestPath, { backend: b.backend });
         mountConfigs.push({ guestPath: b.guestPath, hostPath: b.backend.module, readOnly: true, cache: 'exclusive', ring });
       }
       await Promise.all(gofers.map((g) => started(g.actor, g.name)));
@@ -166,7 +162,7 @@ export class Sandbox implements AsyncDisposable {
       }
       const maxThreads = Math.max(1, options.maxConcurrentTasks ?? cores);
       const pool = new Piscina({ filename: here('../kernel/task-worker.js').href, minThreads: 1, maxThreads, idleTimeout: 30_000 });
-      return new Sandbox(supervisor, kernel, gofers, pool, port1, host, modes);
+      return new Sandbox(supervisor, kernel, gofers, pool, port1, host);
     } catch (e) {
       await host?.stop();
       await supervisor.stopAll();

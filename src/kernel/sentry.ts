@@ -116,7 +116,7 @@ export class Sentry {
     for (const m of this.vfs.mounts()) {
       if (!(m.fs instanceof GoferFilesystem)) continue;
       const rpcs = Object.values(m.fs.rpcCounts).reduce((a, b) => a + b, 0);
-      mounts[m.guestPath] = { mode: m.fs.kind === 'directfs' ? 'directfs' : 'gofer', rpcs };
+      mounts[m.guestPath] = { mode: m.fs.kind, rpcs };
     }
     return { tasks: this.tasks.size, requests: this.server.requests, parks: this.server.parks, syscalls, mounts };
   }

@@ -4,7 +4,7 @@ import type { BackendStat, GoferBackend } from './gofer-backend.js';
 import { ProtocolServer } from './protocol-server.js';
 import {
   DIRENT_WIRE_OVERHEAD, M, OPEN_ACCMODE, OPEN_RDONLY, OPEN_TRUNC, WIRE_INODE_BYTES, WIRE_STAT_BYTES, WalkStatus, checkName,
-  putPReadResp, type FdId, type ReqOf, type RespOf, type WireInode, type WireStat,
+  fileTypeOfMode, putPReadResp, type FdId, type ReqOf, type RespOf, type WireInode, type WireStat,
 } from './protocol.js';
 
 const S_IFREG = 0o100000, S_IFDIR = 0o040000, S_IFLNK = 0o120000;
@@ -76,8 +76,9 @@ export class BackendServer<N> extends ProtocolServer {
     for (let i = 0; i < names.length; i++) {
       const child = this.backend.lookup(cur, names[i]!);
       if (child === undefined) { status = WalkStatus.NotExist; break; }
-      inodes.push(this.addControl(child));
-      const type = this.typeOf(child);
+      const inode = this.addControl(child);
+      inodes.push(inode);
+      const type = fileTypeOfMode(inode.stat.mode);
       if (type === FileType.SYMBOLIC_LINK) { status = WalkStatus.Symlink; break; }
       if (type !== FileType.DIRECTORY && i + 1 < names.length) { status = WalkStatus.NotDirectory; break; }
       cur = child;
@@ -94,8 +95,9 @@ export class BackendServer<N> extends ProtocolServer {
     for (const name of rest) {
       const child = this.backend.lookup(cur, name);
       if (child === undefined) break;
-      stats.push(this.wireStat(child));
-      if (this.typeOf(child) !== FileType.DIRECTORY) break;
+      const stat = this.wireStat(child);
+      stats.push(stat);
+      if (fileTypeOfMode(stat.mode) !== FileType.DIRECTORY) break;
       cur = child;
     }
     return { stats };

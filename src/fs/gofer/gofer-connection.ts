@@ -31,6 +31,9 @@ export class GoferConnection {
 
   get windowBytes(): number { return this.client.windowBytes; }
 
+  /** The server runs in this thread (directfs). */
+  get inProcess(): boolean { return this.client.inProcess === true; }
+
   /**
    * One round trip. A non-zero status is thrown as that errno; a reply that does not decode, or a
    * gofer that died, is EIO. Byte fields of the reply are views into the window: copy them out

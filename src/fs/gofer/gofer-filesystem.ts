@@ -32,7 +32,7 @@ import {
   MAX_WALK_NAMES, OPEN_RDONLY, OPEN_RDWR, OPEN_TRUNC, OPEN_WRONLY,
   SETSTAT_ATIME, SETSTAT_ATIME_NOW, SETSTAT_MTIME, SETSTAT_MTIME_NOW, SETSTAT_SIZE,
   UNLINK_REMOVEDIR, WIRE_INODE_BYTES, WalkStatus, checkName, fileTypeOfDirent, fileTypeOfMode,
-  type MessageName, type WireInode, type WireStat,
+  type FdId, type MessageName, type WireInode, type WireStat,
 } from './protocol.js';
 
 /** How far the client trusts its cache; see the file comment. */
@@ -79,7 +79,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   /** Mounts the gofer serving `channel` (one Mount RPC): a ring to a GoferActor, or directfs. `dev` is reported in stat. */
   constructor(channel: RingDescriptor | GoferChannel, dev: bigint, options: GoferFilesystemOptions = {}) {
     this.conn = new GoferConnection(channel, options);
-    this.kind = 'call' in channel && channel.inProcess === true ? 'directfs' : 'gofer';
+    this.kind = this.conn.inProcess ? 'directfs' : 'gofer';
     this.walkByStat = this.kind === 'directfs';
     this.dev = dev;
     this.cache = options.cache ?? 'exclusive';
@@ -126,7 +126,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     let first: GoferDentry | undefined;
     let i = 0;
     for (; i < n && parent.type === FileType.DIRECTORY; i++) {
-      parent = this.insert(parent, names[i]!, inodes[i]!);
+      parent = this.insert(parent, names[i]!, inodes[i]!.stat, inodes[i]!.fd);
       first ??= parent;
     }
     this.conn.close(inodes.slice(i).map((x) => x.fd)); // a gofer that sent more than was asked
@@ -162,7 +162,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     let first: GoferDentry | undefined;
     const n = Math.min(stats.length, names.length);
     for (let i = 0; i < n && parent.type === FileType.DIRECTORY; i++) {
-      parent = this.insertStat(parent, names[i]!, stats[i]!);
+      parent = this.insert(parent, names[i]!, stats[i]!, -1);
       first ??= parent;
     }
     if (n < names.length && parent.type === FileType.DIRECTORY) this.setNegative(parent, names[n]!);
@@ -388,36 +388,22 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     return d;
   }
 
-  /** Puts an inode the gofer returned under `parent.children[name]`, reusing a cached dentry. */
-  private insert(parent: GoferDentry, name: string, inode: WireInode): GoferDentry {
-    const type = fileTypeOfMode(inode.stat.mode);
+  /**
+   * Puts a node the gofer returned under `parent.children[name]`, reusing a cached dentry of the
+   * same inode. `fd` is its new control FD, or -1 when only its attributes came (WalkStat).
+   */
+  private insert(parent: GoferDentry, name: string, stat: WireStat, fd: FdId): GoferDentry {
+    const type = fileTypeOfMode(stat.mode);
     const cached = parent.children.get(name);
-    this.remember(inode.stat);
-    if (typeof cached === 'object' && cached.ino === inode.stat.ino && cached.type === type) {
-      if (cached.fd < 0) cached.fd = inode.fd; else this.conn.close([inode.fd]);
+    this.remember(stat);
+    if (typeof cached === 'object' && cached.ino === stat.ino && cached.type === type) {
+      if (cached.fd < 0) cached.fd = fd; else this.conn.close([fd]);
       cached.validated = this.clock.now;
       this.touch(cached);
       return cached;
     }
     if (cached !== undefined) this.unlinkChild(parent, name); // the host changed it behind our back
-    const child = new GoferDentry(this, inode.stat.ino, type, inode.fd, parent, name, this.clock.now);
-    this.setChild(parent, name, child);
-    this.lru.add(child);
-    return child;
-  }
-
-  /** Like insert, for a name known by its attributes only: the dentry holds no FD yet. */
-  private insertStat(parent: GoferDentry, name: string, stat: WireStat): GoferDentry {
-    const type = fileTypeOfMode(stat.mode);
-    const cached = parent.children.get(name);
-    this.remember(stat);
-    if (typeof cached === 'object' && cached.ino === stat.ino && cached.type === type) {
-      cached.validated = this.clock.now;
-      this.touch(cached);
-      return cached;
-    }
-    if (cached !== undefined) this.unlinkChild(parent, name);
-    const child = new GoferDentry(this, stat.ino, type, -1, parent, name, this.clock.now);
+    const child = new GoferDentry(this, stat.ino, type, fd, parent, name, this.clock.now);
     this.setChild(parent, name, child);
     this.lru.add(child);
     return child;
@@ -426,7 +412,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   /** A create/mkdir/symlink/link made `name`: replaces a negative entry. */
   private added(parent: GoferDentry, name: string, inode: WireInode): GoferDentry {
     this.staled(parent);
-    const child = this.insert(parent, name, inode);
+    const child = this.insert(parent, name, inode.stat, inode.fd);
     this.evict(child);
     return child;
   }

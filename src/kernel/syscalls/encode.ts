@@ -1,18 +1,17 @@
 import type { FrameWriter } from '../../actors/frame.js';
 import type { Stat } from '../../fs/vfs/filesystem.js';
-import { FILESTAT_SIZE } from '../../wasi/abi.js';
 
-/** Writes a preview1 `filestat` (64 bytes) into the reply, ready for the task to copy. */
+// The preview1 structs a reply carries, laid out as the task copies them into guest memory.
+
+/** A `filestat` (64 bytes). */
 export function writeFilestat(w: FrameWriter, st: Stat): void {
-  const at = w.reserve(FILESTAT_SIZE);
-  const v = new DataView(w.window.buffer, w.window.byteOffset + at, FILESTAT_SIZE);
-  v.setBigUint64(0, st.dev, true);
-  v.setBigUint64(8, st.ino, true);
-  v.setUint8(16, st.type);
-  for (let i = 17; i < 24; i++) v.setUint8(i, 0);
-  v.setBigUint64(24, st.nlink, true);
-  v.setBigUint64(32, st.size, true);
-  v.setBigUint64(40, st.atim, true);
-  v.setBigUint64(48, st.mtim, true);
-  v.setBigUint64(56, st.ctim, true);
+  w.u64(st.dev).u64(st.ino).u8(st.type).zeros(7).u64(st.nlink).u64(st.size).u64(st.atim).u64(st.mtim).u64(st.ctim);
+}
+
+/** One poll_oneoff result. */
+export interface PollEvent { userdata: bigint; error: number; type: number; nbytes: bigint; flags: number }
+
+/** An `event` (32 bytes). */
+export function writeEvent(w: FrameWriter, ev: PollEvent): void {
+  w.u64(ev.userdata).u16(ev.error).u8(ev.type).zeros(5).u64(ev.nbytes).u16(ev.flags).zeros(6);
 }

@@ -1,7 +1,8 @@
 import { HELD, type ServerRing } from '../../actors/ring-server.js';
-import { ClockId, EVENTRWFLAG_HANGUP, EVENT_SIZE, EventType, R, SUBCLOCK_ABSTIME, SUBSCRIPTION_SIZE } from '../../wasi/abi.js';
+import { ClockId, EVENTRWFLAG_HANGUP, EventType, R, SUBCLOCK_ABSTIME, SUBSCRIPTION_SIZE } from '../../wasi/abi.js';
 import { Errno, SyscallError, fail } from '../../wasi/errno.js';
 import type { Task } from '../task.js';
+import { writeEvent, type PollEvent } from './encode.js';
 
 /** Most subscriptions one poll may carry. */
 const MAX_SUBSCRIPTIONS = 1024;
@@ -35,18 +36,7 @@ export function pollOneoff(t: Task, r: ServerRing): number {
     const events = collect(t, subs);
     if (events.length === 0) return HELD;
     answered = true;
-    const w = r.writer;
-    for (const ev of events) {
-      const at = w.reserve(EVENT_SIZE);
-      const v = new DataView(w.window.buffer, w.window.byteOffset + at, EVENT_SIZE);
-      v.setBigUint64(0, ev.userdata, true);
-      v.setUint16(8, ev.error, true);
-      v.setUint8(10, ev.type);
-      for (let b = 11; b < 16; b++) v.setUint8(b, 0);
-      v.setBigUint64(16, ev.nbytes, true);
-      v.setUint16(24, ev.flags, true);
-      for (let b = 26; b < 32; b++) v.setUint8(b, 0);
-    }
+    for (const ev of events) writeEvent(r.writer, ev);
     return 0;
   };
   const first = attempt();
@@ -86,7 +76,6 @@ function readSubscription(r: ServerRing, now: bigint): Subscription {
   return fail(Errno.INVAL);
 }
 
-interface PollEvent { userdata: bigint; error: number; type: number; nbytes: bigint; flags: number }
 
 function collect(t: Task, subs: Subscription[]): PollEvent[] {
   const events: PollEvent[] = [];
