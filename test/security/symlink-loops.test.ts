@@ -28,7 +28,6 @@ for (const mode of MODES) {
     fs.symlinkSync(`${GUEST}/habs`, at('habs'));
     const r = guarded(host, () => runAttack([...mode.args, '--dir', `${host.mnt}::${GUEST}`, securityFixture('loops'), GUEST]));
     assertGuest(r, okLines('host_loops', 'guest_loops') + `READ ${GUEST.slice(1)}/d1: inside\n` + okLines('budget', 'nothing_made'));
-    assert.ok(r.ms < 10_000, `took ${r.ms} ms`);
     const expected: Record<string, string> = {
       'file.txt': 'file:inside', gself: 'link:gself', ga: 'link:gb', gb: 'link:ga', gup: `link:..${GUEST}/gup`, gdir: 'link:.',
       hself: 'link:hself', ha: 'link:hb', hb: 'link:ha', habs: `link:${GUEST}/habs`,
