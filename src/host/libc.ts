@@ -152,6 +152,7 @@ const statxBuf = Buffer.alloc(256);
 
 function makedev(major: number, minor: number): bigint {
   // glibc's makedev: the 64-bit dev_t splits major and minor into low and high parts.
+  if (major >>> 0 < 0x1000 && minor >>> 0 < 0x100) return BigInt((major << 8) | minor); // the common case, without BigInt arithmetic
   const ma = BigInt(major >>> 0), mi = BigInt(minor >>> 0);
   return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
 }

@@ -43,8 +43,8 @@ export class BackendServer<N> extends ProtocolServer {
     for (const m of Object.values(M)) if (m.mutates) this.on(m as typeof M.SetStat, () => fail(Errno.ROFS));
     this.on(M.Mount, () => ({ root: this.addControl(this.backend.root()), readOnly: true }));
     this.on(M.FStat, ({ fd }) => this.wireStat(this.node(fd)));
-    this.on(M.Walk, (q, w) => this.walk(q, w.capacity));
-    this.on(M.WalkStat, (q, w) => this.walkStat(q, w.capacity));
+    this.on(M.Walk, (q, window) => this.walk(q, window));
+    this.on(M.WalkStat, (q, window) => this.walkStat(q, window));
     this.on(M.OpenAt, (q) => this.openAt(q));
     this.on(M.Close, ({ fds }) => { for (const id of fds) { this.controls.delete(id); this.opens.delete(id); } return {}; });
     this.on(M.FSync, ({ fd }) => { this.open(fd); return {}; });
@@ -64,7 +64,7 @@ export class BackendServer<N> extends ProtocolServer {
       return { target: this.backend.readlink(node) };
     });
     this.on(M.FStatFS, () => ({ type: 0x61736221n, bsize: 4096n, blocks: 0n, bfree: 0n, bavail: 0n, files: BigInt(this.inos.size), ffree: 0n, namelen: 255n }));
-    this.on(M.Getdents64, (q, w) => this.getdents(q, w.capacity));
+    this.on(M.Getdents64, (q, window) => this.getdents(q, window));
   }
 
   private walk({ dirFd, names }: ReqOf<'Walk'>, window: number): RespOf<'Walk'> {

@@ -15,6 +15,8 @@ export interface GoferChannel {
   call(code: number): number;
   /** The server runs in this thread (directfs). */
   readonly inProcess?: boolean;
+  /** Serves a decoded request without frames, if the channel can (in-thread); undefined if not. */
+  invoke?<Q, P>(m: Message<Q, P>, req: Q): P | undefined;
   /** Frees what the channel holds (a DirectChannel: its server's host FDs). */
   release?(): void;
 }
@@ -44,6 +46,8 @@ export class GoferConnection {
     this.rpcCounts[name]++;
     const c = this.client;
     try {
+      const direct = c.invoke?.(m, req);
+      if (direct !== undefined) return direct;
       m.req.put(c.writer.reset(), req);
       const status = c.call(m.id);
       if (status !== 0) fail(status as Errno);

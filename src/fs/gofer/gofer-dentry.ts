@@ -1,6 +1,12 @@
-import type { FileType } from '../../wasi/abi.js';
+import { FileType } from '../../wasi/abi.js';
 import type { Inode } from '../vfs/filesystem.js';
 import type { FdId } from './protocol.js';
+
+/** The children of every non-directory: always empty. */
+class NoChildren extends Map<string, never> {
+  override set(): never { throw new Error('a non-directory has no children'); }
+}
+const NO_CHILDREN: Map<string, never> = new NoChildren();
 
 /** The access an open host FD was made with. */
 export type HandleAccess = 'r' | 'w' | 'rw';
@@ -17,7 +23,7 @@ export class GoferDentry implements Inode {
    * Directories: cached names → child, or, for a name known not to exist, the operation in which
    * the gofer said so.
    */
-  readonly children = new Map<string, GoferDentry | number>();
+  readonly children: Map<string, GoferDentry | number>;
   positives = 0;
   negatives = 0;
   /** The dentry that replaced this one in the tree after an eviction (see GoferFilesystem). */
@@ -30,6 +36,8 @@ export class GoferDentry implements Inode {
   validated: number;
   /** Open host FDs by access, shared by every guest open of this file; -1 when not open. */
   readonly handles: Record<HandleAccess, FdId> = { r: -1, w: -1, rw: -1 };
+  /** Bits set on each use, cleared by eviction passes (GoferFilesystem.touch). */
+  recent = 0;
   /** Guest opens using `handles`; a dentry with any is never evicted. */
   opens = 0;
 
@@ -39,6 +47,8 @@ export class GoferDentry implements Inode {
   ) {
     this.fd = fd;
     this.validated = validated;
+    // Most dentries are files: they share one empty map rather than each allocating its own.
+    this.children = type === FileType.DIRECTORY ? new Map() : NO_CHILDREN;
   }
 
   /** Every host FD this dentry holds, which it forgets: the caller closes them. */

@@ -1,9 +1,12 @@
 /**
  * goferfs: the Sentry's client of one gofer (protocol.ts), as a FilesystemImpl. The cache is the
- * point (GVISOR-NOTES §1.5): a dentry tree mirroring the remote tree, bounded (LRU, default 1000
- * dentries, each pinning one remote control FD), with negative entries so a missing name costs one
- * RPC once, multi-component Walks so a path costs one RPC, not one per component, attributes kept
- * from every reply, and open host FDs shared by every guest open of a file.
+ * point (GVISOR-NOTES §1.5): a dentry tree mirroring the remote tree, with negative entries so a
+ * missing name costs one RPC once, multi-component Walks so a path costs one RPC, not one per
+ * component, attributes kept from every reply, and open host FDs shared by every guest open of a
+ * file. It has two bounds, because host FDs are scarce and names are not: at most 1000 dentries
+ * (gVisor's dcache default) hold a remote control FD; beyond that the least recently used one
+ * gives its FDs back but keeps its name and attributes, so a stat still hits. At most 10,000 names
+ * are kept in all (a few hundred bytes each); beyond that the least recently used leaf leaves.
  *
  * How far the cache is trusted is the mount's cache policy (gVisor's file-access modes):
  *  - `exclusive` (the default, gVisor's `fscache`): the sandbox is the only one changing the
@@ -43,8 +46,10 @@ export interface GoferFilesystemOptions extends RingClientOptions {
   cache?: GoferCachePolicy;
   /** The Sentry's operation counter; `shared` trusts the cache within one tick of it. */
   clock?: OperationClock;
-  /** Dentries (remote control FDs) kept besides the root. Default 1000, like gVisor's dcache. */
+  /** Dentries holding a remote control FD, besides the root. Default 1000, like gVisor's dcache. */
   maxCachedDentries?: number;
+  /** Dentries kept in all, with an FD or not. Default 10,000 (at least maxCachedDentries). */
+  maxCachedNames?: number;
   /** Negative entries kept per directory, oldest dropped first. Default 1000. */
   maxNegativePerDir?: number;
 }
@@ -54,6 +59,9 @@ interface CachedAttrs {
   stat: WireStat;
   at: number;
 }
+
+/** GoferDentry.recent: used since the FD bound, or the name bound, last passed over it. */
+const RECENT_FD = 1, RECENT_NAME = 2;
 
 const ACCESS_FLAGS: Record<HandleAccess, number> = { r: OPEN_RDONLY, w: OPEN_WRONLY, rw: OPEN_RDWR };
 
@@ -67,13 +75,16 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   private readonly conn: GoferConnection;
   private readonly clock: OperationClock;
   private readonly rootDentry: GoferDentry;
-  /** Every cached dentry except the root (with a control FD, or FD-less under directfs), least recently used first. */
+  /** Every cached dentry except the root, with a control FD or not, in the order they were last passed over by eviction (second chance). */
   private readonly lru = new Set<GoferDentry>();
+  /** Those of `lru` that hold a control FD, in the order they were last passed over by eviction (second chance). */
+  private readonly pinned = new Set<GoferDentry>();
   /** Misses are walked with WalkStat and leave FD-less dentries (directfs: a statx is cheap, an FD is not). */
   private readonly walkByStat: boolean;
   /** By inode number, so hard links share them; oldest first, bounded like the dentries. */
   private readonly attrs = new Map<bigint, CachedAttrs>();
   private readonly maxCached: number;
+  private readonly maxNames: number;
   private readonly maxNegative: number;
 
   /** Mounts the gofer serving `channel` (one Mount RPC): a ring to a GoferActor, or directfs. `dev` is reported in stat. */
@@ -85,6 +96,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     this.cache = options.cache ?? 'exclusive';
     this.clock = options.clock ?? { now: 0 };
     this.maxCached = options.maxCachedDentries ?? 1000;
+    this.maxNames = Math.max(this.maxCached, options.maxCachedNames ?? 10_000);
     this.maxNegative = options.maxNegativePerDir ?? 1000;
     const { root, readOnly } = this.conn.rpc('Mount', {});
     this.readOnly = readOnly;
@@ -95,8 +107,11 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   /** RPCs sent, per message name. */
   get rpcCounts(): Readonly<Record<MessageName, number>> { return this.conn.rpcCounts; }
 
-  /** Dentries cached (the root excluded). */
-  get cachedDentries(): number { return this.lru.size; }
+  /** Dentries holding a control FD (the root excluded). */
+  get cachedDentries(): number { return this.pinned.size; }
+
+  /** Names cached, with an FD or not (the root excluded). */
+  get cachedNames(): number { return this.lru.size; }
 
   root(): Inode { return this.rootDentry; }
 
@@ -306,6 +321,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     const fds = this.rootDentry.takeFds();
     for (const d of this.lru) fds.push(...d.takeFds());
     this.lru.clear();
+    this.pinned.clear();
     this.attrs.clear();
     this.rootDentry.children.clear();
     this.conn.close(fds);
@@ -337,7 +353,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   private remember(s: WireStat): void {
     this.attrs.delete(s.ino);
     this.attrs.set(s.ino, { stat: s, at: this.clock.now });
-    if (this.attrs.size > 2 * this.maxCached + 64) this.attrs.delete(this.attrs.keys().next().value as bigint);
+    if (this.attrs.size > this.maxNames + 64) this.attrs.delete(this.attrs.keys().next().value as bigint);
   }
 
   /** A directory's entries changed through us: its attributes, and those of the files named, are stale. */
@@ -372,18 +388,15 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
       fail(Errno.STALE);
     }
     this.remember(got.stat);
-    if (inTree === d) { d.fd = got.fd; d.validated = this.clock.now; return d; } // an FD-less dentry
-    if (inTree) {
-      if (inTree.fd < 0) inTree.fd = got.fd; else this.conn.close([got.fd]);
-      inTree.validated = this.clock.now;
-      d.alias = inTree;
-      return inTree;
+    const target = inTree ?? d;
+    if (target.fd < 0) { target.fd = got.fd; this.pinned.add(target); } else this.conn.close([got.fd]);
+    target.validated = this.clock.now;
+    if (inTree && inTree !== d) { d.alias = inTree; return inTree; }
+    if (!inTree) {
+      d.parent = parent;
+      this.setChild(parent, d.name, d);
+      this.lru.add(d);
     }
-    d.fd = got.fd;
-    d.parent = parent;
-    d.validated = this.clock.now;
-    this.setChild(parent, d.name, d);
-    this.lru.add(d);
     this.evict(d);
     return d;
   }
@@ -397,7 +410,8 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     const cached = parent.children.get(name);
     this.remember(stat);
     if (typeof cached === 'object' && cached.ino === stat.ino && cached.type === type) {
-      if (cached.fd < 0) cached.fd = fd; else this.conn.close([fd]);
+      if (cached.fd >= 0) this.conn.close([fd]);
+      else if (fd >= 0) { cached.fd = fd; this.pinned.add(cached); }
       cached.validated = this.clock.now;
       this.touch(cached);
       return cached;
@@ -406,6 +420,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     const child = new GoferDentry(this, stat.ino, type, fd, parent, name, this.clock.now);
     this.setChild(parent, name, child);
     this.lru.add(child);
+    if (fd >= 0) this.pinned.add(child);
     return child;
   }
 
@@ -450,27 +465,41 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     if (typeof c === 'number') parent.negatives--; else parent.positives--;
   }
 
+  /**
+   * Second chance (CLOCK) rather than strict LRU order: a hit only sets bits, and eviction moves a
+   * dentry it finds marked to the young end once. Reordering a Set on every hit cost more than
+   * the rest of a cached stat.
+   */
   private touch(d: GoferDentry): void {
-    if (d === this.rootDentry || !this.lru.has(d)) return;
-    this.lru.delete(d);
-    this.lru.add(d);
+    d.recent = RECENT_FD | RECENT_NAME;
   }
 
   /**
-   * Closes the least recently used dentries beyond the bound. Only unused leaves go: a directory
-   * with cached children (they need it to be found) or a file the guest has open is moved to the
-   * young end instead.
+   * Applies both bounds, least recently used first; `keep` (what the caller is returning) and
+   * files the guest has open are moved to the young end instead. Beyond maxCachedDentries a
+   * dentry gives back its FDs and stays, FD-less, to be revived by name when an FD is needed.
+   * Beyond maxCachedNames an FD-less leaf leaves the tree; a directory with cached children stays
+   * (they need it to be found).
    */
   private evict(keep: GoferDentry | undefined): void {
-    let budget = this.lru.size;
-    while (this.lru.size > this.maxCached && budget-- > 0) {
+    // Two passes at most: the first may only clear the marks.
+    for (let budget = 2 * this.pinned.size; this.pinned.size > this.maxCached && budget-- > 0;) {
+      const d = this.pinned.values().next().value as GoferDentry;
+      this.pinned.delete(d);
+      if (d === keep || d.opens > 0 || (d.recent & RECENT_FD) !== 0) { d.recent &= ~RECENT_FD; this.pinned.add(d); continue; }
+      this.conn.close(d.takeFds());
+    }
+    for (let budget = 2 * this.lru.size; this.lru.size > this.maxNames && budget-- > 0;) {
       const d = this.lru.values().next().value as GoferDentry;
       this.lru.delete(d);
-      if (d === keep || d.positives > 0 || d.opens > 0) { this.lru.add(d); continue; }
+      if (d === keep || d.positives > 0 || d.opens > 0 || this.pinned.has(d) || (d.recent & RECENT_NAME) !== 0) {
+        d.recent &= ~RECENT_NAME;
+        this.lru.add(d);
+        continue;
+      }
       if (d.parent && d.parent.children.get(d.name) === d) this.unlinkChild(d.parent, d.name);
       d.children.clear();
       d.negatives = 0;
-      this.conn.close(d.takeFds());
     }
   }
 

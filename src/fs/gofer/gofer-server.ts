@@ -83,8 +83,8 @@ export class GoferServer extends ProtocolServer {
     this.on(M.Mount, () => this.mount());
     this.on(M.FStat, ({ fd }) => libc.fstat(this.anyFd(fd)));
     this.on(M.SetStat, (q) => this.setStat(q));
-    this.on(M.Walk, (q, w) => this.walk(q, w.capacity));
-    this.on(M.WalkStat, (q, w) => this.walkStat(q, w.capacity));
+    this.on(M.Walk, (q, window) => this.walk(q, window));
+    this.on(M.WalkStat, (q, window) => this.walkStat(q, window));
     this.on(M.OpenAt, (q) => this.openAt(q));
     this.on(M.OpenCreateAt, (q) => this.openCreateAt(q));
     this.on(M.Close, ({ fds }) => { for (const id of fds) this.closeId(id); return {}; });
@@ -139,7 +139,7 @@ export class GoferServer extends ProtocolServer {
       libc.renameat2(this.dir(oldDirFd).hostFd, oldName, this.dir(newDirFd).hostFd, newName, flags);
       return {};
     });
-    this.on(M.Getdents64, (q, w) => this.getdents(q, w.capacity));
+    this.on(M.Getdents64, (q, window) => this.getdents(q, window));
   }
 
   // ---- handlers ---------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import { MESSAGE_NAMES, type Message } from './protocol.js';
  */
 export abstract class ProtocolServer {
   private readonly table = new Map<number, (r: FrameReader, w: FrameWriter) => void>();
+  /** The same handlers without frames, for `invoke`: every message but those that write their reply in place. */
+  private readonly direct = new Map<number, (req: unknown, window: number) => unknown>();
   protected readonly counts: Record<string, number> = {};
 
   constructor(protected readonly readOnly: boolean) {}
@@ -32,13 +34,30 @@ export abstract class ProtocolServer {
     }
   };
 
-  /** `serve` gets the reply writer only to size its reply: encoding it is done here. */
-  protected on<Q, P>(m: Message<Q, P>, serve: (req: Q, w: FrameWriter) => P): void {
+  /**
+   * Serves one request given as the decoded object, in this thread, with the rules `handler`
+   * keeps (read-only → EROFS; a thrown errno propagates as a SyscallError). Directfs calls this:
+   * a frame would be encoded and decoded again within one thread for nothing. Returns undefined
+   * for a message that only has a framed form (PRead: it reads into the window).
+   */
+  invoke<Q, P>(m: Message<Q, P>, req: Q, window: number): P | undefined {
+    const serve = this.direct.get(m.id);
+    if (!serve) return undefined;
+    this.counts[m.name] = (this.counts[m.name] ?? 0) + 1;
+    return serve(req, window) as P;
+  }
+
+  /** `serve` gets the window's size only to bound its reply: encoding it is done here. */
+  protected on<Q, P>(m: Message<Q, P>, serve: (req: Q, window: number) => P): void {
     this.table.set(m.id, (r, w) => {
       const req = m.req.get(r);
       endOfRequest(r);
       if (m.mutates && this.readOnly) fail(Errno.ROFS);
-      m.resp.put(w, serve(req, w));
+      m.resp.put(w, serve(req, w.capacity));
+    });
+    this.direct.set(m.id, (req, window) => {
+      if (m.mutates && this.readOnly) fail(Errno.ROFS);
+      return serve(req as Q, window);
     });
   }
 

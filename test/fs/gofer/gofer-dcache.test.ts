@@ -47,4 +47,28 @@ test('the cache stays bounded and the gofer\'s control FDs with it', async () =>
   assert.is(after, 0, 'release closes every control FD on the gofer');
 });
 
+test('beyond the FD bound a dentry keeps its name and attributes; beyond the name bound it goes', async () => {
+  const gfs = new GoferFilesystem(rig.ring, 1n, { maxCachedDentries: 10, maxCachedNames: 50 });
+  const inodes = [];
+  for (let i = 0; i < 300; i++) inodes.push(gfs.lookup(gfs.root(), `f${i}`, []));
+  assert.is(gfs.cachedDentries, 10, 'FDs held');
+  assert.is(gfs.cachedNames, 50, 'names held');
+  const open = (await rig.actor.control.stats()).controlFds;
+  assert.ok(open <= 10 + 1 + CLOSE_BATCH, `gofer holds ${open} control FDs`);
+
+  // f260 gave its FD back but is still cached: looking it up and stat'ing it cost no RPC.
+  const before = { ...gfs.rpcCounts };
+  assert.is(gfs.lookup(gfs.root(), 'f260', []), inodes[260]);
+  assert.is(gfs.stat(inodes[260]!).size, 3n);
+  assert.equal(gfs.rpcCounts, before);
+  // f0 left the tree: looking it up walks again, and finds the same file.
+  assert.is(gfs.stat(gfs.lookup(gfs.root(), 'f0', [])).ino, gfs.stat(inodes[0]!).ino);
+  assert.is(gfs.rpcCounts.Walk - before.Walk, 1);
+  // Reading f260 needs an FD again: it is revived by name, one Walk.
+  gfs.open(inodes[260]!, { read: true, write: false, truncate: false }).close();
+  assert.is(gfs.rpcCounts.Walk - before.Walk, 2);
+  gfs.release();
+  assert.is((await rig.actor.control.stats()).controlFds, 0);
+});
+
 test.run();
