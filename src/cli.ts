@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createSandbox, TRAP_EXIT_CODE, type RunResult } from './api/sandbox.js';
 import { ActorSandboxError, InvalidOptionError } from './api/errors.js';
 import { loadBundle } from './api/oci-bundle.js';
-import { parseDirFlag, parseMountFlag, parseVolumeFlag, type MountSpec } from './api/mount-spec.js';
+import { parseDirFlag, parseMountFlag, parseVolumeFlag, type MountSpec, type OverlayMedium, type RootfsSpec } from './api/mount-spec.js';
 
 /**
  * Exit statuses the CLI itself uses; any other status is the guest's own.
@@ -32,6 +32,10 @@ async function main(argv: string[]): Promise<number> {
     .option('--dir <HOST::GUEST>', 'mount a host directory (repeatable)', collect, [])
     .option('-v, --volume <HOST:GUEST[:ro]>', 'mount a host directory, docker style (repeatable)', collect, [])
     .option('--mount <type=bind,src=…,dst=…[,readonly][,cache=shared][,directfs=off]>', 'mount a host directory, OCI style (repeatable)', collect, [])
+    .option('--rootfs <DIR>', 'a host directory as the root; writes go to an in-sandbox overlay unless --overlay none or --read-only')
+    .option('--overlay <root:memory|none>', 'where writes to the rootfs go: root:memory (default; the host directory never changes) or none (through to it)')
+    .addOption(new Option('--overlay-size <bytes>', 'byte cap of the overlay upper layer (ENOSPC past it)').argParser((v) => positiveInt(v, '--overlay-size')))
+    .option('--read-only', 'the rootfs is read-only: no overlay, writes fail with EROFS')
     .option('--bundle <DIR>', 'run an OCI bundle: DIR/config.json gives root, mounts, process.args/env and mount hints')
     .option('--no-directfs', 'serve every host mount through its gofer, not through donated host FDs')
     .option('--env <K=V>', 'set a guest environment variable; the guest sees only these (repeatable)', collect, [])
@@ -47,7 +51,18 @@ async function main(argv: string[]): Promise<number> {
   return status;
 }
 
-interface RunFlags { bundle?: string; dir: string[]; volume: string[]; mount: string[]; env: string[]; tmpfsSize?: number; json?: boolean; directfs: boolean }
+interface RunFlags {
+  bundle?: string; dir: string[]; volume: string[]; mount: string[]; env: string[]; tmpfsSize?: number; json?: boolean; directfs: boolean;
+  rootfs?: string; overlay?: string; overlaySize?: number; readOnly?: boolean;
+}
+
+/** `--overlay`: runsc's `--overlay2` words for the root. */
+function parseOverlayFlag(v: string | undefined): OverlayMedium | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'none') return 'none';
+  if (v === 'root:memory') return 'memory';
+  throw new InvalidOptionError(`--overlay takes root:memory or none, not "${v}"`);
+}
 
 function positiveInt(v: string, flag: string): number {
   const n = Number(v);
@@ -59,11 +74,17 @@ async function run(progArg: string | undefined, args: string[], flags: RunFlags)
   let mounts: MountSpec[];
   let env: Record<string, string> = {};
   let prog: string;
+  let rootfs: RootfsSpec | undefined;
+  let overlay: OverlayMedium | undefined;
   try {
     mounts = [...flags.dir.map(parseDirFlag), ...flags.volume.map(parseVolumeFlag), ...flags.mount.map(parseMountFlag)];
+    overlay = parseOverlayFlag(flags.overlay);
+    if (flags.rootfs !== undefined) rootfs = { hostPath: flags.rootfs };
     if (flags.bundle !== undefined) {
       if (progArg !== undefined) throw new InvalidOptionError('--bundle takes the program from its process.args; give no program');
+      if (rootfs) throw new InvalidOptionError('--bundle names its root in root.path; give no --rootfs');
       const b = loadBundle(flags.bundle);
+      rootfs = b.rootfs;
       mounts = [...b.mounts, ...mounts];
       env = b.env;
       prog = b.program;
@@ -83,7 +104,13 @@ async function run(progArg: string | undefined, args: string[], flags: RunFlags)
   }
   let sandbox;
   try {
-    sandbox = await createSandbox({ mounts, directfs: flags.directfs, ...(flags.tmpfsSize ? { tmpfs: { sizeBytes: flags.tmpfsSize } } : {}) });
+    if (flags.readOnly && !rootfs) throw new InvalidOptionError('--read-only needs --rootfs or --bundle');
+    if (rootfs && flags.readOnly) rootfs = { ...rootfs, readOnly: true };
+    sandbox = await createSandbox({
+      mounts, directfs: flags.directfs, ...(rootfs ? { rootfs } : {}), ...(overlay ? { overlay } : {}),
+      ...(flags.overlaySize ? { overlaySize: flags.overlaySize } : {}),
+      ...(flags.tmpfsSize ? { tmpfs: { sizeBytes: flags.tmpfsSize } } : {}),
+    });
   } catch (e) {
     return report(e);
   }

@@ -1,6 +1,6 @@
 export { createSandbox, Sandbox, TRAP_EXIT_CODE } from './api/sandbox.js';
 export type { SandboxOptions, SandboxStats, RunOptions, RunResult, SandboxEvent } from './api/sandbox.js';
-export type { MountSpec, BackendMountSpec } from './api/mount-spec.js';
+export type { MountSpec, BackendMountSpec, RootfsSpec, OverlayMedium } from './api/mount-spec.js';
 export { objectTreeMount } from './api/object-tree-mount.js';
 export type { ObjectTree } from './fs/gofer/object-tree-backend.js';
 export type { GoferBackend, GoferBackendFactory, GoferBackendModule, BackendStat } from './fs/gofer/gofer-backend.js';

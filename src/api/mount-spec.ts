@@ -23,6 +23,16 @@ export interface MountSpec {
 export type NormalisedMount = Required<MountSpec>;
 
 /**
+ * The root filesystem: a host directory seen at "/". Unless `readOnly`, writes go to an overlay
+ * (SandboxOptions.overlay) and the directory itself is never written.
+ */
+export type RootfsSpec = Omit<MountSpec, 'guestPath'>;
+
+/** Where writes to the rootfs go: an upper layer in the Sentry's memory, or (`none`) the host directory. */
+export type OverlayMedium = 'memory' | 'none';
+export const OVERLAY_MEDIUMS: readonly OverlayMedium[] = ['memory', 'none'];
+
+/**
  * A mount served by a custom gofer backend: user code implementing GoferBackend, loaded into the
  * mount's GoferActor. Always read-only and always gofer-only (it has no host FD for directfs).
  */

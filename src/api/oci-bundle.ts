@@ -1,6 +1,6 @@
 /**
  * `--bundle DIR`: the subset of an OCI runtime bundle (DIR/config.json) a WASI sandbox can honour.
- * root.path/root.readonly become the mount at "/", bind mounts become mounts, process.args[0] is
+ * root.path is the rootfs (with an overlay unless root.readonly), bind mounts become mounts, process.args[0] is
  * the program inside the root, process.env the guest's environment. Mount hints follow gVisor's
  * rule: `dev.actor-sandbox.spec.mount.<NAME>.<key>` annotations, matched to a mount by `source`.
  * Keys we know: `source` (required), `directfs` (off|on; can only switch it off), `share`
@@ -10,9 +10,11 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import { InvalidOptionError } from './errors.js';
-import type { MountSpec } from './mount-spec.js';
+import type { MountSpec, RootfsSpec } from './mount-spec.js';
 
 export interface OciBundle {
+  /** root.path, with the hints that name it; `readOnly` (root.readonly) means no overlay. */
+  rootfs: RootfsSpec;
   mounts: MountSpec[];
   /** Host path of the program: process.args[0] inside the root. */
   program: string;
@@ -78,7 +80,9 @@ export function loadBundle(dir: string): OciBundle {
     if (eq <= 0) bad('process.env', `has a bad entry ${JSON.stringify(kv)}`);
     env[(kv as string).slice(0, eq)] = (kv as string).slice(eq + 1);
   }
-  return { mounts, program: join(rootHost, inRoot), args: rest, env };
+  const [root, ...binds] = mounts;
+  const { guestPath: _, ...rootfs } = root!;
+  return { rootfs, mounts: binds, program: join(rootHost, inRoot), args: rest, env };
 }
 
 function applyHints(annotations: unknown, mounts: MountSpec[], dir: string, bad: (key: string, why: string) => never): void {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { posix } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import type { Readable } from 'node:stream';
 import { Piscina } from 'piscina';
@@ -21,7 +22,10 @@ import type { TaskJob, TaskOutcome } from '../kernel/task-worker.js';
 import { HostActorError, startHostActor, type HostActorHandle, type HostActorMode } from '../host/host-actor.js';
 import * as libc from '../host/libc.js';
 import { ActorFailureError, InvalidOptionError, MountError, PrivilegeError, ProgramError, SandboxClosedError } from './errors.js';
-import { normaliseMounts, type BackendMountSpec, type MountSpec, type NormalisedMount } from './mount-spec.js';
+import {
+  OVERLAY_MEDIUMS, normaliseMounts, type BackendMountSpec, type MountSpec, type NormalisedMount, type OverlayMedium,
+  type RootfsSpec,
+} from './mount-spec.js';
 
 export interface SandboxOptions {
   /**
@@ -31,6 +35,12 @@ export interface SandboxOptions {
   mounts?: (MountSpec | BackendMountSpec)[];
   /** Limits of the in-memory root (ENOSPC past them). */
   tmpfs?: Partial<TmpfsLimits>;
+  /** A host directory as the root (a path, or a spec with readOnly/cache/directfs). Excludes a mount at "/". */
+  rootfs?: string | RootfsSpec;
+  /** Where writes to the rootfs go (default 'memory': the host directory is never written). */
+  overlay?: OverlayMedium;
+  /** Byte cap of the overlay's upper layer (ENOSPC past it); default the tmpfs default, 512 MiB. */
+  overlaySize?: number;
   /** Tasks that may run at once (each on its own worker). */
   maxConcurrentTasks?: number;
   /**
@@ -113,7 +123,8 @@ export class Sandbox implements AsyncDisposable {
   }
 
   static async create(options: SandboxOptions = {}): Promise<Sandbox> {
-    const { host: mounts, backends } = normaliseMounts(options.mounts ?? []);
+    const { rootSpec, overlay } = rootfsOf(options);
+    const { host: mounts, backends } = normaliseMounts([...(rootSpec ? [rootSpec] : []), ...(options.mounts ?? [])]);
     const tmpfs: TmpfsLimits = { ...DEFAULT_TMPFS_LIMITS, ...options.tmpfs };
     if (!(tmpfs.sizeBytes > 0) || !(tmpfs.maxInodes > 0)) throw new InvalidOptionError('tmpfs limits must be positive');
     const cores = availableParallelism();
@@ -135,7 +146,10 @@ export class Sandbox implements AsyncDisposable {
         // Each user of a donated FD owns its own: the Sentry or the gofer closes it on release.
         const rootFd = host!.roots[i]!;
         const procFd = libc.dupCloexec(host!.proc);
-        const base = { guestPath: m.guestPath, hostPath: m.hostPath, readOnly: m.readOnly, cache: m.cache };
+        const base = {
+          guestPath: m.guestPath, hostPath: m.hostPath, readOnly: m.readOnly, cache: m.cache,
+          ...(overlay && m.guestPath === '/' ? { overlay } : {}),
+        };
         if (options.directfs !== false && m.directfs) {
           mountConfigs.push({ ...base, directfs: { rootFd, procFd } });
         } else {
@@ -333,4 +347,21 @@ async function started(actor: WorkerActor<ActorControl>, name: string): Promise<
 /** Creates a sandbox. Close it (or `await using`) when done: it owns worker threads. */
 export function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   return Sandbox.create(options);
+}
+
+/** The rootfs as the mount at "/" (read-only beneath an overlay), and the overlay's upper limits. */
+function rootfsOf(options: SandboxOptions): { rootSpec?: MountSpec; overlay?: TmpfsLimits } {
+  const medium = options.overlay ?? 'memory';
+  if (!OVERLAY_MEDIUMS.includes(medium)) throw new InvalidOptionError(`overlay must be one of ${OVERLAY_MEDIUMS.join(', ')}, not ${JSON.stringify(medium)}`);
+  const size = options.overlaySize ?? DEFAULT_TMPFS_LIMITS.sizeBytes;
+  if (!Number.isSafeInteger(size) || size <= 0) throw new InvalidOptionError('overlaySize must be a positive integer');
+  if (options.rootfs === undefined) return {};
+  const root = typeof options.rootfs === 'string' ? { hostPath: options.rootfs } : options.rootfs;
+  if (typeof root.hostPath !== 'string') throw new InvalidOptionError('rootfs needs a hostPath string');
+  if ((options.mounts ?? []).some((m) => typeof m.guestPath === 'string' && posix.normalize(m.guestPath) === '/')) {
+    throw new InvalidOptionError('rootfs and a mount at "/" are the same thing: give one');
+  }
+  const overlaid = root.readOnly !== true && medium !== 'none';
+  const rootSpec: MountSpec = { ...root, guestPath: '/', readOnly: root.readOnly === true || overlaid };
+  return overlaid ? { rootSpec, overlay: { sizeBytes: size, maxInodes: DEFAULT_TMPFS_LIMITS.maxInodes } } : { rootSpec };
 }

@@ -15,6 +15,8 @@ export interface HostMountConfig {
   ring?: RingDescriptor;
   /** …or directfs: the mount root and a /proc FD the host actor donated, now the Sentry's. */
   directfs?: { rootFd: number; procFd: number };
+  /** At "/" only: the mount is the read-only lower layer of an overlay whose upper has these limits. */
+  overlay?: TmpfsLimits;
 }
 
 /** Everything the kernel actor needs at start: plain data, posted to its worker. */

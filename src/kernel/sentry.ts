@@ -3,6 +3,7 @@ import { createRing, type RingDescriptor } from '../actors/ring-layout.js';
 import { createDirectfs } from '../fs/directfs/directfs.js';
 import { GoferFilesystem } from '../fs/gofer/gofer-filesystem.js';
 import { TmpFilesystem } from '../fs/tmpfs/tmp-filesystem.js';
+import { OverlayFilesystem } from '../fs/overlay/overlay-filesystem.js';
 import type { FilesystemImpl, OperationClock } from '../fs/vfs/filesystem.js';
 import type { Location } from '../fs/vfs/mount.js';
 import { VirtualFilesystem } from '../fs/vfs/virtual-filesystem.js';
@@ -27,7 +28,8 @@ export interface SentryStats {
   parks: number;
   syscalls: Record<string, number>;
   /** Each host mount by guest path: how it is served and the remote calls its cache could not save. */
-  mounts: Record<string, { mode: 'directfs' | 'gofer'; rpcs: number }>;
+  /** Host mounts; the root's `overlay` is what its upper layer holds. */
+  mounts: Record<string, { mode: 'directfs' | 'gofer'; rpcs: number; overlay?: { bytes: number; inodes: number } }>;
 }
 
 /**
@@ -114,9 +116,11 @@ export class Sentry {
     this.totals.forEach((n, code) => { if (n > 0) syscalls[SYS_NAMES[code]!] = n; });
     const mounts: SentryStats['mounts'] = {};
     for (const m of this.vfs.mounts()) {
-      if (!(m.fs instanceof GoferFilesystem)) continue;
-      const rpcs = Object.values(m.fs.rpcCounts).reduce((a, b) => a + b, 0);
-      mounts[m.guestPath] = { mode: m.fs.kind, rpcs };
+      const overlay = m.fs instanceof OverlayFilesystem ? m.fs : undefined;
+      const fs = overlay ? overlay.lowerLayers[0] : m.fs;
+      if (!(fs instanceof GoferFilesystem)) continue;
+      const rpcs = Object.values(fs.rpcCounts).reduce((a, b) => a + b, 0);
+      mounts[m.guestPath] = { mode: fs.kind, rpcs, ...(overlay ? { overlay: overlay.upper.usage } : {}) };
     }
     return { tasks: this.tasks.size, requests: this.server.requests, parks: this.server.parks, syscalls, mounts };
   }
@@ -132,8 +136,14 @@ export class Sentry {
 function buildTree(config: KernelConfig, clock: OperationClock): VirtualFilesystem {
   let dev = 1n;
   const rootMount = config.mounts.find((m) => m.guestPath === '/');
-  const rootFs: FilesystemImpl = rootMount ? goferFs(rootMount, dev++, clock) : new TmpFilesystem(dev++, config.tmpfs);
-  const vfs = new VirtualFilesystem(rootFs, rootMount?.readOnly ?? false);
+  let rootFs: FilesystemImpl;
+  if (rootMount?.overlay) {
+    const lower = goferFs(rootMount, dev++, clock);
+    rootFs = new OverlayFilesystem(dev++, new TmpFilesystem(dev++, rootMount.overlay), [lower]);
+  } else {
+    rootFs = rootMount ? goferFs(rootMount, dev++, clock) : new TmpFilesystem(dev++, config.tmpfs);
+  }
+  const vfs = new VirtualFilesystem(rootFs, rootMount !== undefined && !rootMount.overlay && rootMount.readOnly);
   const rest = config.mounts.filter((m) => m !== rootMount).sort((a, b) => depth(a.guestPath) - depth(b.guestPath));
   for (const m of rest) vfs.mount(mountpoint(vfs, m), goferFs(m, dev++, clock), m.readOnly, m.guestPath);
   return vfs;
@@ -148,7 +158,7 @@ function goferFs(m: HostMountConfig, dev: bigint, clock: OperationClock): Filesy
 
 function depth(p: string): number { return p.split('/').filter(Boolean).length; }
 
-/** Finds (creating in tmpfs where missing) the directory a mount goes on. */
+/** Finds (creating in tmpfs or the overlay's upper where missing) the directory a mount goes on. */
 function mountpoint(vfs: VirtualFilesystem, m: HostMountConfig): Location {
   const parts = m.guestPath.split('/').filter(Boolean);
   let at = vfs.rootLocation;
@@ -159,7 +169,7 @@ function mountpoint(vfs: VirtualFilesystem, m: HostMountConfig): Location {
     } catch (e) {
       if (!(e instanceof SyscallError) || e.errno !== Errno.NOENT) throw new MountSetupError(`cannot mount ${m.hostPath} at ${m.guestPath}: ${part} is not a directory`);
     }
-    if (!(at.mount.fs instanceof TmpFilesystem)) {
+    if (!(at.mount.fs instanceof TmpFilesystem || at.mount.fs instanceof OverlayFilesystem)) {
       throw new MountSetupError(`cannot mount ${m.hostPath} at ${m.guestPath}: ${part} does not exist in the mount beneath it, and the sandbox never creates directories on a host mount`);
     }
     at.mount.fs.mkdir(at.inode, part, 0o755);

@@ -199,6 +199,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     if (change.size !== undefined) mask |= SETSTAT_SIZE;
     if (change.atim !== undefined) mask |= change.atim === 'now' ? SETSTAT_ATIME_NOW : SETSTAT_ATIME;
     if (change.mtim !== undefined) mask |= change.mtim === 'now' ? SETSTAT_MTIME_NOW : SETSTAT_MTIME;
+    if (change.mode !== undefined) fail(Errno.NOTSUP); // the protocol carries no chmod: no guest call makes one
     if (mask === 0) return;
     const d = this.live(this.dentry(inode));
     this.attrs.delete(d.ino); // even a partial failure may have changed something
@@ -506,7 +507,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   private toStat(s: WireStat): Stat {
     return {
       dev: this.dev, ino: s.ino, type: fileTypeOfMode(s.mode), nlink: BigInt(s.nlink), size: s.size,
-      atim: s.atimeNs, mtim: s.mtimeNs, ctim: s.ctimeNs,
+      atim: s.atimeNs, mtim: s.mtimeNs, ctim: s.ctimeNs, mode: s.mode & 0o7777,
     };
   }
 }

@@ -67,7 +67,7 @@ export class TmpFilesystem implements FilesystemImpl {
       : n.type === FileType.DIRECTORY ? n.children!.size : n.size;
     return {
       dev: this.dev, ino: n.ino, type: n.type, nlink: BigInt(n.nlink), size: BigInt(size),
-      atim: n.atim, mtim: n.mtim, ctim: n.ctim,
+      atim: n.atim, mtim: n.mtim, ctim: n.ctim, mode: n.mode,
     };
   }
 
@@ -81,6 +81,7 @@ export class TmpFilesystem implements FilesystemImpl {
     const now = nowNs();
     if (change.atim !== undefined) n.atim = change.atim === 'now' ? now : change.atim;
     if (change.mtim !== undefined) n.mtim = change.mtim === 'now' ? now : change.mtim;
+    if (change.mode !== undefined) n.mode = change.mode & 0o7777;
     n.ctim = now;
   }
 
@@ -147,6 +148,30 @@ export class TmpFilesystem implements FilesystemImpl {
   symlink(dir: Inode, name: string, target: string): Inode {
     if (this.dir(dir).children.has(name)) fail(Errno.EXIST);
     return this.insert(dir, name, this.allocate(FileType.SYMBOLIC_LINK, 0o777, target));
+  }
+
+  /** A character device with device number `rdev`: the overlay's whiteouts (0:0). Nothing opens one. */
+  mknodChar(dir: Inode, name: string, rdev: number): Inode {
+    if (this.dir(dir).children.has(name)) fail(Errno.EXIST);
+    const n = this.insert(dir, name, this.allocate(FileType.CHARACTER_DEVICE, 0));
+    n.rdev = rdev;
+    return n;
+  }
+
+  /** The device number of a device file, else undefined. */
+  rdevOf(inode: Inode): number | undefined {
+    const n = inode as TmpInode;
+    return n.type === FileType.CHARACTER_DEVICE || n.type === FileType.BLOCK_DEVICE ? n.rdev : undefined;
+  }
+
+  getXattr(inode: Inode, name: string): string | undefined {
+    return (inode as TmpInode).xattrs?.get(name);
+  }
+
+  setXattr(inode: Inode, name: string, value: string): void {
+    const n = inode as TmpInode;
+    (n.xattrs ??= new Map()).set(name, value);
+    n.ctim = nowNs();
   }
 
   link(dir: Inode, name: string, target: Inode): void {

@@ -22,8 +22,12 @@ export class TmpInode implements Inode {
   readonly target: string | undefined;
   /** Open handles; an unlinked file's data lives until the last closes. */
   openCount = 0;
+  /** Device files: the device number (0 for an overlay whiteout, the only kind made). */
+  rdev = 0;
+  /** Extended attributes; the overlay keeps its opaque mark here. */
+  xattrs: Map<string, string> | undefined;
 
-  constructor(readonly ino: bigint, readonly type: FileType, readonly mode: number, target?: string) {
+  constructor(readonly ino: bigint, readonly type: FileType, public mode: number, target?: string) {
     const t = nowNs();
     this.atim = t; this.mtim = t; this.ctim = t;
     this.nlink = type === FileType.DIRECTORY ? 2 : 1;

@@ -67,6 +67,8 @@ export interface Stat {
   atim: bigint;
   mtim: bigint;
   ctim: bigint;
+  /** Permission bits (0o7777), where the filesystem keeps them. WASI never shows them; copy-up and export do. */
+  mode?: number;
 }
 
 export interface StatChange {
@@ -74,6 +76,8 @@ export interface StatChange {
   /** Nanoseconds since the epoch, or 'now' (the filesystem's clock). */
   atim?: bigint | 'now';
   mtim?: bigint | 'now';
+  /** Permission bits: no WASI call sets them; copy-up and the kernel's own tools do. */
+  mode?: number;
 }
 
 export interface OpenAccess {

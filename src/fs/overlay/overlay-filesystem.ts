@@ -1,0 +1,370 @@
+/**
+ * The rootfs overlay (DESIGN §4; gVisor pkg/sentry/fsimpl/overlay, GVISOR-NOTES §3.4): one
+ * writable upper layer, a tmpfs inside the Sentry, over read-only lower layers (a host rootfs
+ * through directfs or a gofer). What the program changes lives in the upper; the lowers are never
+ * written.
+ *
+ *  - Whiteout: a character device 0:0 in the upper hides the name below. Opaque directory: the
+ *    upper directory's xattr `trusted.overlay.opaque` = "y" hides every lower directory of its name.
+ *  - Lookup walks top to bottom: a whiteout stops, a non-directory hides everything below,
+ *    directories merge until an opaque one.
+ *  - Copy-up (parents first; data, mode, times) before any change to a file that is only below:
+ *    open for writing, truncate, setStat, link, rename; and before creating in a lower-only
+ *    directory. A file copied up keeps its inode number, and a read-only handle opened before
+ *    switches to the upper copy on its next use.
+ *  - Unlink and rmdir leave a whiteout only if a lower still has the name; rmdir counts a
+ *    directory that holds only whiteouts as empty. A directory rename copies up the subtree,
+ *    renames it in the upper, whiteouts the origin and marks the directory opaque.
+ * None of the machinery shows: whiteouts never appear in readdir or lookup.
+ */
+import { FileType } from '../../wasi/abi.js';
+import { Errno, SyscallError, fail } from '../../wasi/errno.js';
+import type { TmpFilesystem } from '../tmpfs/tmp-filesystem.js';
+import type { DirEntry, FileHandle, FilesystemImpl, Inode, OpenAccess, Stat, StatChange } from '../vfs/filesystem.js';
+import { OverlayDentry, type LayerInode } from './overlay-dentry.js';
+import { OverlayReadHandle } from './overlay-read-handle.js';
+
+/** The xattr that marks an upper directory opaque (Linux overlayfs's name). */
+export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+const COPY_CHUNK = 64 * 1024;
+
+export class OverlayFilesystem implements FilesystemImpl {
+  readonly kind = 'overlay';
+  private readonly rootDentry: OverlayDentry;
+  private nextIno = 1n;
+  /** `${layer}:${ino}` → the overlay's inode number, so hard links share one and copy-up keeps it. */
+  private readonly inos = new Map<string, bigint>();
+
+  /** `lowers` are read-only to the overlay, topmost first; each must be a tree without whiteouts. */
+  constructor(readonly dev: bigint, readonly upper: TmpFilesystem, private readonly lowers: readonly FilesystemImpl[]) {
+    if (lowers.length === 0) throw new RangeError('an overlay needs a lower layer');
+    const ur = upper.root();
+    const lowerRoots = lowers.map((fs, i) => ({ layer: i + 1, inode: fs.root() }));
+    // The upper root takes the lower root's permissions, as gVisor's does.
+    const mode = lowers[0]!.stat(lowerRoots[0]!.inode).mode;
+    if (mode !== undefined) upper.setStat(ur, { mode });
+    this.rootDentry = new OverlayDentry(this.inoOf(0, ur.ino), FileType.DIRECTORY, ur, lowerRoots, null, '');
+  }
+
+  /** The lower layers, topmost first. */
+  get lowerLayers(): readonly FilesystemImpl[] { return this.lowers; }
+
+  root(): Inode { return this.rootDentry; }
+
+  parent(dir: Inode): Inode { return this.dentry(dir).parent ?? this.rootDentry; }
+
+  lookup(dir: Inode, name: string): Inode {
+    const d = this.dentry(dir);
+    if (d.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
+    const cached = d.children.get(name);
+    if (cached) return cached;
+    let upper: Inode | undefined;
+    let type: FileType | undefined;
+    const lowers: LayerInode[] = [];
+    let below = d.lowers;
+    if (d.upper) {
+      const u = tryLookup(this.upper, d.upper, name);
+      if (u && this.isWhiteout(u)) fail(Errno.NOENT);
+      if (u) {
+        upper = u;
+        type = u.type;
+        if (u.type !== FileType.DIRECTORY || this.isOpaque(u)) below = [];
+      }
+    }
+    for (const l of below) {
+      const x = tryLookup(this.layer(l.layer), l.inode, name);
+      if (!x) continue;
+      if (type === undefined) type = x.type;
+      else if (type !== FileType.DIRECTORY || x.type !== FileType.DIRECTORY) break; // hidden from here down
+      lowers.push({ layer: l.layer, inode: x });
+      if (x.type !== FileType.DIRECTORY) break;
+    }
+    if (type === undefined) fail(Errno.NOENT);
+    const top = upper ? { layer: 0, inode: upper } : lowers[0]!;
+    const child = new OverlayDentry(this.inoOf(top.layer, top.inode.ino), type, upper, lowers, d, name);
+    d.children.set(name, child);
+    return child;
+  }
+
+  stat(inode: Inode): Stat {
+    const d = this.dentry(inode);
+    const { layer, inode: top } = d.top;
+    return { ...this.layer(layer).stat(top), dev: this.dev, ino: d.ino };
+  }
+
+  setStat(inode: Inode, change: StatChange): void {
+    const d = this.dentry(inode);
+    const u = this.copyUp(d, change.size === 0);
+    this.upper.setStat(u, change);
+  }
+
+  readlink(link: Inode): string {
+    const { layer, inode } = this.dentry(link).top;
+    return this.layer(layer).readlink(inode);
+  }
+
+  open(inode: Inode, access: OpenAccess): FileHandle {
+    const d = this.dentry(inode);
+    if (access.write || access.truncate) return this.upper.open(this.copyUp(d, access.truncate), access);
+    if (d.upper) return this.upper.open(d.upper, access);
+    const l = d.lowers[0]!;
+    return new OverlayReadHandle(this.layer(l.layer).open(l.inode, access), () => (d.upper ? this.upper.open(d.upper, access) : undefined));
+  }
+
+  create(dir: Inode, name: string, mode: number): Inode {
+    return this.make(dir, name, (pu) => this.upper.create(pu, name, mode));
+  }
+
+  mkdir(dir: Inode, name: string, mode: number): Inode {
+    return this.make(dir, name, (pu, hidden) => {
+      const u = this.upper.mkdir(pu, name, mode);
+      // Where a whiteout was, a lower directory of this name may exist: never merge with it.
+      if (hidden) this.upper.setXattr(u, OPAQUE_XATTR, 'y');
+      return u;
+    });
+  }
+
+  symlink(dir: Inode, name: string, target: string): Inode {
+    return this.make(dir, name, (pu) => this.upper.symlink(pu, name, target));
+  }
+
+  link(dir: Inode, name: string, target: Inode): void {
+    const t = this.dentry(target);
+    if (t.type === FileType.DIRECTORY) fail(Errno.PERM);
+    this.make(dir, name, (pu) => {
+      const tu = this.copyUp(t);
+      this.upper.link(pu, name, tu);
+      return tu;
+    });
+  }
+
+  unlink(dir: Inode, name: string): void {
+    const d = this.dentry(dir);
+    const c = this.dentry(this.lookup(d, name));
+    if (c.type === FileType.DIRECTORY) fail(Errno.ISDIR);
+    this.removeName(d, c);
+  }
+
+  rmdir(dir: Inode, name: string): void {
+    const d = this.dentry(dir);
+    const c = this.dentry(this.lookup(d, name));
+    if (c.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
+    if (this.entries(c).length > 0) fail(Errno.NOTEMPTY);
+    this.removeName(d, c);
+  }
+
+  rename(oldDir: Inode, oldName: string, newDir: Inode, newName: string): void {
+    const od = this.dentry(oldDir), nd = this.dentry(newDir);
+    const s = this.dentry(this.lookup(od, oldName));
+    const t = this.tryLookup(nd, newName);
+    if (t === s) return;
+    if (t) {
+      if (t.type === FileType.DIRECTORY) {
+        if (s.type !== FileType.DIRECTORY) fail(Errno.ISDIR);
+        if (this.entries(t).length > 0) fail(Errno.NOTEMPTY);
+      } else if (s.type === FileType.DIRECTORY) fail(Errno.NOTDIR);
+    }
+    const opu = this.copyUp(od), npu = this.copyUp(nd);
+    if (s.type === FileType.DIRECTORY) this.copyUpTree(s); else this.copyUp(s);
+    this.clearUpperName(npu, newName);
+    this.upper.rename(opu, oldName, npu, newName);
+    if (this.lowerHas(od, oldName)) this.upper.mknodChar(opu, oldName, 0);
+    if (s.type === FileType.DIRECTORY) {
+      // Its whole subtree is in the upper now; a lower directory at the new name must not merge in.
+      this.upper.setXattr(s.upper!, OPAQUE_XATTR, 'y');
+      s.lowers = [];
+    }
+    od.children.delete(oldName);
+    if (t) t.parent = null;
+    nd.children.set(newName, s);
+    s.parent = nd;
+    s.name = newName;
+  }
+
+  readdir(dir: Inode): DirEntry[] {
+    return this.entries(this.dentry(dir));
+  }
+
+  release(): void {
+    this.upper.release();
+    for (const l of this.lowers) l.release();
+  }
+
+  // ---- machinery --------------------------------------------------------------------------------
+
+  private dentry(inode: Inode): OverlayDentry {
+    if (!(inode instanceof OverlayDentry)) fail(Errno.XDEV);
+    return inode;
+  }
+
+  private layer(i: number): FilesystemImpl {
+    return i === 0 ? this.upper : this.lowers[i - 1]!;
+  }
+
+  private inoOf(layer: number, ino: bigint): bigint {
+    const key = `${layer}:${ino}`;
+    let o = this.inos.get(key);
+    if (o === undefined) this.inos.set(key, o = this.nextIno++);
+    return o;
+  }
+
+  private isWhiteout(u: Inode): boolean {
+    return u.type === FileType.CHARACTER_DEVICE && this.upper.rdevOf(u) === 0;
+  }
+
+  private isOpaque(u: Inode): boolean {
+    return this.upper.getXattr(u, OPAQUE_XATTR) === 'y';
+  }
+
+  private tryLookup(d: OverlayDentry, name: string): OverlayDentry | undefined {
+    try {
+      return this.dentry(this.lookup(d, name));
+    } catch (e) {
+      if (e instanceof SyscallError && e.errno === Errno.NOENT) return undefined;
+      throw e;
+    }
+  }
+
+  /** Whether a lower layer beneath `d` still has `name` (so removing it needs a whiteout). */
+  private lowerHas(d: OverlayDentry, name: string): boolean {
+    return d.lowers.some((l) => tryLookup(this.layer(l.layer), l.inode, name) !== undefined);
+  }
+
+  /** Creates `name` in the upper of `dir` with `make`, over a whiteout if there is one. */
+  private make(dir: Inode, name: string, make: (upperDir: Inode, hidden: boolean) => Inode): Inode {
+    const d = this.dentry(dir);
+    if (d.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
+    if (this.tryLookup(d, name)) fail(Errno.EXIST);
+    const pu = this.copyUp(d);
+    const hidden = this.clearUpperName(pu, name);
+    let u: Inode;
+    try {
+      u = make(pu, hidden);
+    } catch (e) {
+      if (hidden) this.upper.mknodChar(pu, name, 0); // put the whiteout back: the lower must stay hidden
+      throw e;
+    }
+    const child = new OverlayDentry(this.inoOf(0, u.ino), u.type, u, [], d, name);
+    d.children.set(name, child);
+    return child;
+  }
+
+  /**
+   * Empties `name` in the upper directory `pu` for something to take its place: removes a
+   * whiteout, or the whiteouts inside an upper directory the caller found empty. Returns whether
+   * a whiteout was there.
+   */
+  private clearUpperName(pu: Inode, name: string): boolean {
+    const u = tryLookup(this.upper, pu, name);
+    if (!u) return false;
+    if (this.isWhiteout(u)) { this.upper.unlink(pu, name); return true; }
+    if (u.type === FileType.DIRECTORY) for (const e of this.upper.readdir(u)) this.upper.unlink(u, e.name);
+    return false;
+  }
+
+  /** Unlink or rmdir of `c` in `d`, leaving a whiteout where a lower still has the name. */
+  private removeName(d: OverlayDentry, c: OverlayDentry): void {
+    const pu = this.copyUp(d);
+    if (c.upper) {
+      if (c.type === FileType.DIRECTORY) {
+        this.clearUpperName(pu, c.name);
+        this.upper.rmdir(pu, c.name);
+      } else {
+        this.upper.unlink(pu, c.name);
+      }
+    }
+    if (this.lowerHas(d, c.name)) this.upper.mknodChar(pu, c.name, 0);
+    d.children.delete(c.name);
+    c.parent = null;
+  }
+
+  /**
+   * The upper inode of `d`, copying it (and its parents first) up from the topmost lower if it
+   * has none. `noData` skips copying the contents (the caller truncates them away). A failure
+   * (ENOSPC) leaves no partial copy behind.
+   */
+  private copyUp(d: OverlayDentry, noData = false): Inode {
+    if (d.upper) return d.upper;
+    if (!d.parent) fail(Errno.NOENT); // removed meanwhile
+    const pu = this.copyUp(d.parent);
+    const { layer, inode } = d.lowers[0]!;
+    const lfs = this.layer(layer);
+    const st = lfs.stat(inode);
+    let u: Inode;
+    switch (d.type) {
+      case FileType.DIRECTORY: u = this.upper.mkdir(pu, d.name, st.mode ?? 0o755); break;
+      case FileType.SYMBOLIC_LINK: u = this.upper.symlink(pu, d.name, lfs.readlink(inode)); break;
+      case FileType.REGULAR_FILE:
+        u = this.upper.create(pu, d.name, st.mode ?? 0o644);
+        try {
+          if (!noData) this.copyData(lfs, inode, u);
+        } catch (e) {
+          this.upper.unlink(pu, d.name);
+          throw e;
+        }
+        break;
+      default: fail(Errno.PERM); // fifos, sockets, devices: gVisor refuses too
+    }
+    if (d.type !== FileType.SYMBOLIC_LINK) this.upper.setStat(u, { atim: st.atim, mtim: st.mtim });
+    this.inos.set(`0:${u.ino}`, d.ino);
+    d.upper = u;
+    if (d.type !== FileType.DIRECTORY) d.lowers = [];
+    return u;
+  }
+
+  private copyData(lfs: FilesystemImpl, from: Inode, to: Inode): void {
+    const src = lfs.open(from, { read: true, write: false, truncate: false });
+    const dst = this.upper.open(to, { read: false, write: true, truncate: false });
+    try {
+      const buf = new Uint8Array(COPY_CHUNK);
+      for (let off = 0; ;) {
+        const n = src.read(buf, off);
+        if (n === 0) break;
+        dst.write(buf.subarray(0, n), off);
+        off += n;
+      }
+    } finally {
+      src.close();
+      dst.close();
+    }
+  }
+
+  /** Copies up `d` and everything beneath it (before a directory rename). */
+  private copyUpTree(d: OverlayDentry): void {
+    this.copyUp(d);
+    if (d.type !== FileType.DIRECTORY || d.lowers.length === 0) return;
+    for (const e of this.entries(d)) this.copyUpTree(this.dentry(this.lookup(d, e.name)));
+  }
+
+  /** The merged entries: upper first, then each lower; a name shows once; whiteouts never. */
+  private entries(d: OverlayDentry): DirEntry[] {
+    if (d.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
+    const seen = new Set<string>();
+    const out: DirEntry[] = [];
+    const add = (layer: number, e: DirEntry): void => {
+      seen.add(e.name);
+      out.push({ name: e.name, type: e.type, ino: d.children.get(e.name)?.ino ?? this.inoOf(layer, e.ino) });
+    };
+    let below = d.lowers;
+    if (d.upper) {
+      for (const e of this.upper.readdir(d.upper)) {
+        if (e.type === FileType.CHARACTER_DEVICE && this.isWhiteout(this.upper.lookup(d.upper, e.name))) { seen.add(e.name); continue; }
+        add(0, e);
+      }
+      if (this.isOpaque(d.upper)) below = [];
+    }
+    for (const l of below) {
+      for (const e of this.layer(l.layer).readdir(l.inode)) if (!seen.has(e.name)) add(l.layer, e);
+    }
+    return out;
+  }
+}
+
+function tryLookup(fs: FilesystemImpl, dir: Inode, name: string): Inode | undefined {
+  try {
+    return fs.lookup(dir, name, []);
+  } catch (e) {
+    if (e instanceof SyscallError && e.errno === Errno.NOENT) return undefined;
+    throw e;
+  }
+}
