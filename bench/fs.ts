@@ -47,7 +47,7 @@ export async function fsBench(rounds = 5): Promise<GroupResult> {
   const sh: Record<string, number[]> = {};
   const parks: Record<string, number[]> = {};
   const rpcs: Record<string, number[]> = {};
-  const counters = async (s = sandbox) => { const st = await s.stats(); return { parks: st.kernel.parks, rpcs: st.gofers['/data']!.requests }; };
+  const counters = async (s = sandbox) => { const st = await s.stats(); return { parks: st.kernel.parks, rpcs: st.kernel.mounts['/data']!.rpcs }; };
   try {
     for (let r = 0; r < rounds; r++) {
       for (const [op, n] of Object.entries(OPS)) {
