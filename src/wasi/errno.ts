@@ -33,6 +33,16 @@ export function fail(errno: Errno): never {
   throw SyscallError.of(errno);
 }
 
+/** What `f` returns, or undefined where it fails with ENOENT (a name that is not there); other failures propagate. */
+export function unlessNoent<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SyscallError && e.errno === Errno.NOENT) return undefined;
+    throw e;
+  }
+}
+
 /** Maps anything thrown inside the kernel to an errno; a non-errno throw is a kernel bug → EIO. */
 export function errnoOf(e: unknown): Errno {
   return e instanceof SyscallError ? e.errno : Errno.IO;

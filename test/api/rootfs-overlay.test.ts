@@ -5,27 +5,17 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSandbox } from '../../src/index.js';
-import { cleanupTmp, fixture, runCli, show, tmpDir } from '../wasi/helpers.js';
+import { cleanupTmp, fingerprint, fixture, runCli, show, tmpDir } from '../wasi/helpers.js';
 
 test.after(cleanupTmp);
 
-/** A rootfs with a file and an empty work directory; returns it and a snapshot function. */
-function rootfs(): { dir: string; snap: () => string } {
+/** A rootfs with a file and an empty work directory; returns it and its fingerprint function. */
+function rootfs(): { dir: string; snap: () => Record<string, string> } {
   const dir = tmpDir('asb-rootfs-');
   fs.mkdirSync(path.join(dir, 'work'));
   fs.mkdirSync(path.join(dir, 'etc'));
   fs.writeFileSync(path.join(dir, 'etc', 'motd'), 'hello');
-  const snap = (): string => {
-    const out: string[] = [];
-    const walk = (rel: string): void => {
-      const st = fs.lstatSync(path.join(dir, rel), { bigint: true });
-      out.push(`${rel} ${st.mode} ${st.mtimeNs} ${st.isFile() ? fs.readFileSync(path.join(dir, rel), 'hex') : ''}`);
-      if (st.isDirectory()) for (const n of fs.readdirSync(path.join(dir, rel)).sort()) walk(path.join(rel, n));
-    };
-    walk('.');
-    return out.join('\n');
-  };
-  return { dir, snap };
+  return { dir, snap: () => fingerprint(dir) };
 }
 
 test('root:memory (default): the program writes freely, the host rootfs stays byte-identical', () => {
@@ -36,7 +26,7 @@ test('root:memory (default): the program writes freely, the host rootfs stays by
     assert.is(r.status, 0, show(r));
     const mounts = JSON.parse(r.stdout.trim().split('\n').pop()!).sandbox.kernel.mounts;
     assert.ok(mounts['/'].overlay.inodes > 0, 'the upper layer holds what the program made');
-    assert.is(snap(), before);
+    assert.equal(snap(), before);
   }
 });
 
@@ -49,7 +39,7 @@ test('--overlay none writes through to the host; --read-only is EROFS', () => {
   const before = snap();
   const denied = runCli(['run', '--rootfs', ro, '--read-only', fixture('path_ops'), '/work']);
   assert.is.not(denied.status, 0, 'path_ops cannot create anything on a read-only root');
-  assert.is(snap(), before);
+  assert.equal(snap(), before);
 });
 
 test('bad overlay flags exit 2 with a message', () => {
@@ -82,7 +72,7 @@ test('API: rootfs beside a mount at "/" is a typed error; the upper cap gives th
   } finally {
     await sb.close();
   }
-  assert.is(snap(), before);
+  assert.equal(snap(), before);
 });
 
 test.run();

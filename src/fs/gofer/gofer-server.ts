@@ -15,7 +15,7 @@
  */
 import { ProtocolServer } from './protocol-server.js';
 import { FileType } from '../../wasi/abi.js';
-import { Errno, SyscallError, fail } from '../../wasi/errno.js';
+import { Errno, SyscallError, fail, unlessNoent } from '../../wasi/errno.js';
 import * as libc from '../../host/libc.js';
 import {
   M, OPEN_ACCMODE, OPEN_RDONLY, OPEN_TRUNC, RENAME_NOREPLACE, SETSTAT_ATIME,
@@ -344,12 +344,7 @@ export class GoferServer extends ProtocolServer {
 
   /** Attributes of one component of `dir`, never following it; undefined if it does not exist. */
   private statChild(dir: number, name: string): WireStat | undefined {
-    try {
-      return libc.statx(dir, name, libc.AT_SYMLINK_NOFOLLOW);
-    } catch (e) {
-      if (e instanceof SyscallError && e.errno === Errno.NOENT) return undefined;
-      throw e;
-    }
+    return unlessNoent(() => libc.statx(dir, name, libc.AT_SYMLINK_NOFOLLOW));
   }
 
   private addControl(hostFd: number): WireInode {

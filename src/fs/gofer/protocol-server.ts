@@ -49,15 +49,15 @@ export abstract class ProtocolServer {
 
   /** `serve` gets the window's size only to bound its reply: encoding it is done here. */
   protected on<Q, P>(m: Message<Q, P>, serve: (req: Q, window: number) => P): void {
+    const direct = (req: unknown, window: number): P => {
+      if (m.mutates && this.readOnly) fail(Errno.ROFS);
+      return serve(req as Q, window);
+    };
+    this.direct.set(m.id, direct);
     this.table.set(m.id, (r, w) => {
       const req = m.req.get(r);
       endOfRequest(r);
-      if (m.mutates && this.readOnly) fail(Errno.ROFS);
-      m.resp.put(w, serve(req, w.capacity));
-    });
-    this.direct.set(m.id, (req, window) => {
-      if (m.mutates && this.readOnly) fail(Errno.ROFS);
-      return serve(req as Q, window);
+      m.resp.put(w, direct(req, w.capacity));
     });
   }
 

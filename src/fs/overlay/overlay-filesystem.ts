@@ -18,7 +18,7 @@
  * None of the machinery shows: whiteouts never appear in readdir or lookup.
  */
 import { FileType } from '../../wasi/abi.js';
-import { Errno, SyscallError, fail } from '../../wasi/errno.js';
+import { Errno, fail, unlessNoent } from '../../wasi/errno.js';
 import type { TmpFilesystem } from '../tmpfs/tmp-filesystem.js';
 import type { DirEntry, FileHandle, FilesystemImpl, Inode, OpenAccess, Stat, StatChange } from '../vfs/filesystem.js';
 import { OverlayDentry, type LayerInode } from './overlay-dentry.js';
@@ -217,12 +217,7 @@ export class OverlayFilesystem implements FilesystemImpl {
   }
 
   private tryLookup(d: OverlayDentry, name: string): OverlayDentry | undefined {
-    try {
-      return this.dentry(this.lookup(d, name));
-    } catch (e) {
-      if (e instanceof SyscallError && e.errno === Errno.NOENT) return undefined;
-      throw e;
-    }
+    return unlessNoent(() => this.dentry(this.lookup(d, name)));
   }
 
   /** Whether a lower layer beneath `d` still has `name` (so removing it needs a whiteout). */
@@ -361,10 +356,5 @@ export class OverlayFilesystem implements FilesystemImpl {
 }
 
 function tryLookup(fs: FilesystemImpl, dir: Inode, name: string): Inode | undefined {
-  try {
-    return fs.lookup(dir, name, []);
-  } catch (e) {
-    if (e instanceof SyscallError && e.errno === Errno.NOENT) return undefined;
-    throw e;
-  }
+  return unlessNoent(() => fs.lookup(dir, name, []));
 }

@@ -1,5 +1,5 @@
 import { FileType } from '../../wasi/abi.js';
-import { Errno, SyscallError, fail } from '../../wasi/errno.js';
+import { Errno, fail, unlessNoent } from '../../wasi/errno.js';
 import { NAME_MAX, type FilesystemImpl, type Inode, type Stat, type StatChange } from './filesystem.js';
 import { Mount, type Location } from './mount.js';
 import { ResolvingPath, SYMLINK_BUDGET } from './resolving-path.js';
@@ -103,12 +103,7 @@ export class VirtualFilesystem {
   }
 
   private lookupChild(dir: Location, name: string): Inode | undefined {
-    try {
-      return dir.mount.fs.lookup(dir.inode, name, []);
-    } catch (e) {
-      if (e instanceof SyscallError && e.errno === Errno.NOENT) return undefined;
-      throw e;
-    }
+    return unlessNoent(() => dir.mount.fs.lookup(dir.inode, name, []));
   }
 
   private writable(loc: Location): void {

@@ -14,12 +14,13 @@ import { FileType } from '../../../src/wasi/abi.js';
 import { Errno } from '../../../src/wasi/errno.js';
 import { errnoOfCall } from '../gofer/errno-of.js';
 import { makeHostDir } from '../gofer/gofer-rig.js';
+import { fingerprint } from '../../wasi/helpers.js';
 
 const DIR = libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC;
 const R = { read: true, write: false, truncate: false };
 const W = { read: false, write: true, truncate: false };
 
-interface Rig { dir: string; ov: OverlayFilesystem; before: string; done(): void }
+interface Rig { dir: string; ov: OverlayFilesystem; before: Record<string, string>; done(): void }
 
 /** A lower tree: a/f1 ("one"), a/f2 ("two"), a/sub/g ("gee"), top ("top"), link → top. */
 function rig(sizeBytes = DEFAULT_TMPFS_LIMITS.sizeBytes): Rig {
@@ -30,32 +31,18 @@ function rig(sizeBytes = DEFAULT_TMPFS_LIMITS.sizeBytes): Rig {
   fs.writeFileSync(path.join(dir, 'a/sub/g'), 'gee');
   fs.writeFileSync(path.join(dir, 'top'), 'top');
   fs.symlinkSync('top', path.join(dir, 'link'));
-  const before = snapshot(dir);
+  const before = fingerprint(dir);
   const lower = createDirectfs(libc.openat(libc.AT_FDCWD, dir, DIR), libc.openat(libc.AT_FDCWD, '/proc', DIR), true, 2n, {});
   const ov = new OverlayFilesystem(1n, new TmpFilesystem(3n, { sizeBytes, maxInodes: 1000 }), [lower]);
   return {
     dir, ov, before,
     done: () => {
       ov.release();
-      const after = snapshot(dir);
+      const after = fingerprint(dir);
       fs.rmSync(dir, { recursive: true, force: true });
-      assert.is(after, before, 'the lower directory is unchanged');
+      assert.equal(after, before, 'the lower directory is unchanged');
     },
   };
-}
-
-/** Every path with its type, bytes and mtime: what must not change on the host. */
-function snapshot(dir: string): string {
-  const out: string[] = [];
-  const walk = (rel: string): void => {
-    const p = path.join(dir, rel);
-    const st = fs.lstatSync(p, { bigint: true });
-    const body = st.isFile() ? fs.readFileSync(p, 'hex') : st.isSymbolicLink() ? fs.readlinkSync(p) : '';
-    out.push(`${rel} ${st.mode} ${st.mtimeNs} ${body}`);
-    if (st.isDirectory()) for (const n of fs.readdirSync(p).sort()) walk(path.join(rel, n));
-  };
-  walk('.');
-  return out.join('\n');
 }
 
 function at(ov: OverlayFilesystem, p: string): Inode {
