@@ -241,10 +241,14 @@ export class VirtualFilesystem {
     if (target !== undefined) {
       if (mount.children.has(target.ino)) fail(Errno.BUSY);
       if (target.ino === child.ino) { this.writable(from.dir); return; }
+    }
+    // Linux's order (do_renameat2): an ancestor clash is decided before the types are compared.
+    if (isDir && this.isWithin(mount.fs, to.dir.inode, child)) fail(Errno.INVAL);
+    if (target?.type === FileType.DIRECTORY && this.isWithin(mount.fs, from.dir.inode, target)) fail(Errno.NOTEMPTY);
+    if (target !== undefined) {
       if (isDir && target.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
       if (!isDir && target.type === FileType.DIRECTORY) fail(Errno.ISDIR);
     }
-    if (isDir && this.isWithin(mount.fs, to.dir.inode, child)) fail(Errno.INVAL);
     this.writable(from.dir);
     mount.fs.rename(from.dir.inode, from.name, to.dir.inode, to.name);
   }
