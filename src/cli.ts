@@ -3,7 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createSandbox, TRAP_EXIT_CODE, type RunResult } from './api/sandbox.js';
 import { ActorSandboxError, InvalidOptionError } from './api/errors.js';
 import { loadBundle } from './api/oci-bundle.js';
-import { parseDirFlag, parseMountFlag, parseVolumeFlag, type MountSpec, type OverlayMedium, type RootfsSpec } from './api/mount-spec.js';
+import { parseDirFlag, parseMountFlag, parseOverlayFlag, parseVolumeFlag, type MountSpec, type OverlayMedium, type RootfsSpec } from './api/mount-spec.js';
 
 /**
  * Exit statuses the CLI itself uses; any other status is the guest's own.
@@ -33,9 +33,10 @@ async function main(argv: string[]): Promise<number> {
     .option('-v, --volume <HOST:GUEST[:ro]>', 'mount a host directory, docker style (repeatable)', collect, [])
     .option('--mount <type=bind,src=…,dst=…[,readonly][,cache=shared][,directfs=off]>', 'mount a host directory, OCI style (repeatable)', collect, [])
     .option('--rootfs <DIR>', 'a host directory as the root; writes go to an in-sandbox overlay unless --overlay none or --read-only')
-    .option('--overlay <root:memory|none>', 'where writes to the rootfs go: root:memory (default; the host directory never changes) or none (through to it)')
+    .option('--overlay <root:memory|root:self|root:dir=PATH|none>', 'where writes to the rootfs go: an in-sandbox upper layer with its data in memory (default), in a filestore file hidden in the rootfs (self) or in PATH (dir=); or none (through to the host directory)')
     .addOption(new Option('--overlay-size <bytes>', 'byte cap of the overlay upper layer (ENOSPC past it)').argParser((v) => positiveInt(v, '--overlay-size')))
     .option('--read-only', 'the rootfs is read-only: no overlay, writes fail with EROFS')
+    .option('--export-upper <FILE.tar>', 'after the run, write what the program changed in the rootfs as an OCI layer tarball (deletions as .wh. whiteouts)')
     .option('--bundle <DIR>', 'run an OCI bundle: DIR/config.json gives root, mounts, process.args/env and mount hints')
     .option('--no-directfs', 'serve every host mount through its gofer, not through donated host FDs')
     .option('--env <K=V>', 'set a guest environment variable; the guest sees only these (repeatable)', collect, [])
@@ -53,15 +54,7 @@ async function main(argv: string[]): Promise<number> {
 
 interface RunFlags {
   bundle?: string; dir: string[]; volume: string[]; mount: string[]; env: string[]; tmpfsSize?: number; json?: boolean; directfs: boolean;
-  rootfs?: string; overlay?: string; overlaySize?: number; readOnly?: boolean;
-}
-
-/** `--overlay`: runsc's `--overlay2` words for the root. */
-function parseOverlayFlag(v: string | undefined): OverlayMedium | undefined {
-  if (v === undefined) return undefined;
-  if (v === 'none') return 'none';
-  if (v === 'root:memory') return 'memory';
-  throw new InvalidOptionError(`--overlay takes root:memory or none, not "${v}"`);
+  rootfs?: string; overlay?: string; overlaySize?: number; readOnly?: boolean; exportUpper?: string;
 }
 
 function positiveInt(v: string, flag: string): number {
@@ -78,7 +71,7 @@ async function run(progArg: string | undefined, args: string[], flags: RunFlags)
   let overlay: OverlayMedium | undefined;
   try {
     mounts = [...flags.dir.map(parseDirFlag), ...flags.volume.map(parseVolumeFlag), ...flags.mount.map(parseMountFlag)];
-    overlay = parseOverlayFlag(flags.overlay);
+    if (flags.overlay !== undefined) overlay = parseOverlayFlag(flags.overlay);
     if (flags.rootfs !== undefined) rootfs = { hostPath: flags.rootfs };
     if (flags.bundle !== undefined) {
       if (progArg !== undefined) throw new InvalidOptionError('--bundle takes the program from its process.args; give no program');
@@ -106,6 +99,9 @@ async function run(progArg: string | undefined, args: string[], flags: RunFlags)
   try {
     if (flags.readOnly && !rootfs) throw new InvalidOptionError('--read-only needs --rootfs or --bundle');
     if (rootfs && flags.readOnly) rootfs = { ...rootfs, readOnly: true };
+    if (flags.exportUpper !== undefined && (!rootfs || rootfs.readOnly || overlay === 'none')) {
+      throw new InvalidOptionError('--export-upper needs a rootfs (--rootfs or --bundle) with an overlay: not --read-only, not --overlay none');
+    }
     sandbox = await createSandbox({
       mounts, directfs: flags.directfs, ...(rootfs ? { rootfs } : {}), ...(overlay ? { overlay } : {}),
       ...(flags.overlaySize ? { overlaySize: flags.overlaySize } : {}),
@@ -125,6 +121,7 @@ async function run(progArg: string | undefined, args: string[], flags: RunFlags)
       stdioTty: [Boolean(process.stdin.isTTY), Boolean(process.stdout.isTTY), Boolean(process.stderr.isTTY)],
     });
     if (result.trap !== undefined) process.stderr.write(`actor-sandbox: ${prog} trapped: ${result.trap}\n`);
+    if (flags.exportUpper !== undefined) await sandbox.exportUpper(flags.exportUpper);
     if (flags.json) {
       const stats = await sandbox.stats();
       process.stdout.write(`${JSON.stringify({ exitCode: result.exitCode, signal: result.signal ?? null, trap: result.trap ?? null, timings: result.timings, sandbox: stats })}\n`);

@@ -11,7 +11,8 @@ export type ActorSandboxErrorCode =
   | 'ASB_ERR_ACTOR_START'
   | 'ASB_ERR_HOST_GONE'
   | 'ASB_ERR_PRIVILEGE'
-  | 'ASB_ERR_CLOSED';
+  | 'ASB_ERR_CLOSED'
+  | 'ASB_ERR_NO_OVERLAY';
 
 export class ActorSandboxError extends Error {
   override name = 'ActorSandboxError';
@@ -57,4 +58,10 @@ export class PrivilegeError extends ActorSandboxError {
 export class SandboxClosedError extends ActorSandboxError {
   override name = 'SandboxClosedError';
   constructor() { super('ASB_ERR_CLOSED', 'the sandbox is closed'); }
+}
+
+/** The call needs a rootfs overlay (a rootfs, not read-only, with an overlay medium other than none). */
+export class NoOverlayError extends ActorSandboxError {
+  override name = 'NoOverlayError';
+  constructor(what: string) { super('ASB_ERR_NO_OVERLAY', `${what} needs a rootfs with an overlay (rootfs given, not read-only, overlay not 'none')`); }
 }

@@ -28,9 +28,33 @@ export type NormalisedMount = Required<MountSpec>;
  */
 export type RootfsSpec = Omit<MountSpec, 'guestPath'>;
 
-/** Where writes to the rootfs go: an upper layer in the Sentry's memory, or (`none`) the host directory. */
-export type OverlayMedium = 'memory' | 'none';
-export const OVERLAY_MEDIUMS: readonly OverlayMedium[] = ['memory', 'none'];
+/**
+ * Where writes to the rootfs go (runsc's `--overlay2` mediums). An upper layer inside the sandbox
+ * whose file data lives in the Sentry's memory (`memory`), in a filestore file in the rootfs's own
+ * host directory, hidden from the guest (`self`), or in an unnamed file in a host directory
+ * (`{ dir }`); or nowhere (`none`): writes go through to the host directory.
+ */
+export type OverlayMedium = 'memory' | 'self' | 'none' | { dir: string };
+
+/** Checks an OverlayMedium from untyped input (the API's options, the CLI). */
+export function checkOverlayMedium(m: unknown): OverlayMedium {
+  if (m === 'memory' || m === 'self' || m === 'none') return m;
+  if (typeof m === 'object' && m !== null && 'dir' in m) {
+    const dir = (m as { dir: unknown }).dir;
+    if (typeof dir === 'string' && isAbsolute(dir)) return { dir };
+    throw new InvalidOptionError(`overlay { dir } needs an absolute host path, not ${JSON.stringify(dir)}`);
+  }
+  throw new InvalidOptionError(`overlay must be 'memory', 'self', 'none' or { dir: PATH }, not ${JSON.stringify(m)}`);
+}
+
+/** `--overlay root:memory | root:self | root:dir=PATH | none` (runsc's `--overlay2` grammar). */
+export function parseOverlayFlag(v: string): OverlayMedium {
+  if (v === 'none') return 'none';
+  if (v === 'root:memory') return 'memory';
+  if (v === 'root:self') return 'self';
+  if (v.startsWith('root:dir=') && v.length > 'root:dir='.length) return checkOverlayMedium({ dir: resolve(v.slice('root:dir='.length)) });
+  throw new InvalidOptionError(`--overlay takes root:memory, root:self, root:dir=PATH or none, not "${v}"`);
+}
 
 /**
  * A mount served by a custom gofer backend: user code implementing GoferBackend, loaded into the

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { posix } from 'node:path';
@@ -10,7 +10,7 @@ import { Supervisor, type ActorEvent, type WorkerActor, type ActorControl } from
 import { shutdownRing } from '../actors/ring-client.js';
 import { createDoorbell, createRing, createSpinBudget, type RingDescriptor } from '../actors/ring-layout.js';
 import { DEFAULT_TMPFS_LIMITS, type TmpfsLimits } from '../fs/tmpfs/tmp-filesystem.js';
-import type { HostMountConfig, KernelConfig } from '../kernel/kernel-config.js';
+import type { HostMountConfig, KernelConfig, OverlayConfig } from '../kernel/kernel-config.js';
 import type { GoferControl, GoferWorkerData } from '../fs/gofer/gofer-worker.js';
 
 /** Omit over each member of a union (plain Omit would merge them). */
@@ -19,11 +19,14 @@ import type { KernelControl } from '../kernel/kernel-worker.js';
 import type { SentryStats } from '../kernel/sentry.js';
 import type { StdioMessage } from '../kernel/output-pipe.js';
 import type { TaskJob, TaskOutcome } from '../kernel/task-worker.js';
+import { selfFilestoreName, type FilestoreRequest } from '../host/filestore-file.js';
 import { HostActorError, startHostActor, type HostActorHandle, type HostActorMode } from '../host/host-actor.js';
 import * as libc from '../host/libc.js';
-import { ActorFailureError, InvalidOptionError, MountError, PrivilegeError, ProgramError, SandboxClosedError } from './errors.js';
+import type { UpperChange } from '../fs/overlay/overlay-changes.js';
+import { writeLayerTar } from './layer-tar.js';
+import { ActorFailureError, InvalidOptionError, MountError, NoOverlayError, PrivilegeError, ProgramError, SandboxClosedError } from './errors.js';
 import {
-  OVERLAY_MEDIUMS, normaliseMounts, type BackendMountSpec, type MountSpec, type NormalisedMount, type OverlayMedium,
+  checkOverlayMedium, normaliseMounts, type BackendMountSpec, type MountSpec, type NormalisedMount, type OverlayMedium,
   type RootfsSpec,
 } from './mount-spec.js';
 
@@ -141,14 +144,14 @@ export class Sandbox implements AsyncDisposable {
       return ring;
     };
     try {
-      if (mounts.length > 0) host = await startHost(supervisor, mounts);
+      if (mounts.length > 0) host = await startHost(supervisor, mounts, filestoreRequest(overlay, mounts));
       for (const [i, m] of mounts.entries()) {
         // Each user of a donated FD owns its own: the Sentry or the gofer closes it on release.
         const rootFd = host!.roots[i]!;
         const procFd = libc.dupCloexec(host!.proc);
         const base = {
           guestPath: m.guestPath, hostPath: m.hostPath, readOnly: m.readOnly, cache: m.cache,
-          ...(overlay && m.guestPath === '/' ? { overlay } : {}),
+          ...(overlay && m.guestPath === '/' ? { overlay: overlayConfig(overlay, host!) } : {}),
         };
         if (options.directfs !== false && m.directfs) {
           mountConfigs.push({ ...base, directfs: { rootFd, procFd } });
@@ -294,6 +297,29 @@ export class Sandbox implements AsyncDisposable {
     return { ring, release: async () => { await this.kernel.control.reapTask(id); } };
   }
 
+  /**
+   * What the programs changed in the rootfs so far, in docker's diff vocabulary: `A` added, `C`
+   * changed (a directory whose contents changed is `C` too), `D` deleted; paths as the guest sees
+   * them, parents first. NoOverlayError without a rootfs overlay.
+   */
+  async changes(): Promise<UpperChange[]> {
+    if (this.closed) throw new SandboxClosedError();
+    const changes = await this.kernel.control.upperChanges();
+    if (changes === undefined) throw new NoOverlayError('changes()');
+    return changes;
+  }
+
+  /**
+   * Writes the rootfs overlay's upper layer (what the programs changed) to `path` as an OCI image
+   * layer tarball: deletions are `.wh.NAME` entries, replaced directories `.wh..wh..opq`.
+   */
+  async exportUpper(path: string): Promise<void> {
+    if (this.closed) throw new SandboxClosedError();
+    const entries = await this.kernel.control.upperLayer();
+    if (entries === undefined) throw new NoOverlayError('exportUpper()');
+    await writeLayerTar(entries, path);
+  }
+
   async stats(): Promise<SandboxStats> {
     const kernel = await this.kernel.control.stats();
     const gofers: SandboxStats['gofers'] = {};
@@ -319,9 +345,11 @@ export class Sandbox implements AsyncDisposable {
 interface MessagePortLike { on(ev: 'message', fn: (batch: StdioMessage[]) => void): void; close(): void }
 
 /** Starts the host actor for these mounts; its failures become typed API errors. */
-async function startHost(supervisor: Supervisor, mounts: readonly NormalisedMount[]): Promise<HostActorHandle> {
+async function startHost(
+  supervisor: Supervisor, mounts: readonly NormalisedMount[], filestore: FilestoreRequest | undefined,
+): Promise<HostActorHandle> {
   try {
-    return await startHostActor(supervisor, mounts.map((m) => ({ source: m.hostPath, readOnly: m.readOnly })));
+    return await startHostActor(supervisor, mounts.map((m) => ({ source: m.hostPath, readOnly: m.readOnly })), filestore);
   } catch (e) {
     if (e instanceof HostActorError) {
       if (e.reason === 'privilege') throw new PrivilegeError(e.message);
@@ -329,6 +357,13 @@ async function startHost(supervisor: Supervisor, mounts: readonly NormalisedMoun
     }
     throw e;
   }
+}
+
+/** The Sentry's overlay config: the filestore FD the host actor donated becomes the Sentry's. */
+function overlayConfig(plan: OverlayPlan, host: HostActorHandle): OverlayConfig {
+  const f = plan.filestore;
+  if (f === undefined) return { limits: plan.limits };
+  return { limits: plan.limits, filestore: { fd: host.filestore!, ...(f.kind === 'self' ? { hiddenName: f.name } : {}) } };
 }
 
 /** Waits until an actor answers its control plane, or fails with what killed it. */
@@ -349,10 +384,15 @@ export function createSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   return Sandbox.create(options);
 }
 
-/** The rootfs as the mount at "/" (read-only beneath an overlay), and the overlay's upper limits. */
-function rootfsOf(options: SandboxOptions): { rootSpec?: MountSpec; overlay?: TmpfsLimits } {
-  const medium = options.overlay ?? 'memory';
-  if (!OVERLAY_MEDIUMS.includes(medium)) throw new InvalidOptionError(`overlay must be one of ${OVERLAY_MEDIUMS.join(', ')}, not ${JSON.stringify(medium)}`);
+/** The rootfs overlay as the Sandbox sets it up: the upper's limits and its filestore, if any. */
+interface OverlayPlan {
+  limits: TmpfsLimits;
+  filestore?: { kind: 'self'; name: string } | { kind: 'dir'; path: string };
+}
+
+/** The rootfs as the mount at "/" (read-only beneath an overlay), and the overlay's upper layer. */
+function rootfsOf(options: SandboxOptions): { rootSpec?: MountSpec; overlay?: OverlayPlan } {
+  const medium = checkOverlayMedium(options.overlay ?? 'memory');
   const size = options.overlaySize ?? DEFAULT_TMPFS_LIMITS.sizeBytes;
   if (!Number.isSafeInteger(size) || size <= 0) throw new InvalidOptionError('overlaySize must be a positive integer');
   if (options.rootfs === undefined) return {};
@@ -363,5 +403,19 @@ function rootfsOf(options: SandboxOptions): { rootSpec?: MountSpec; overlay?: Tm
   }
   const overlaid = root.readOnly !== true && medium !== 'none';
   const rootSpec: MountSpec = { ...root, guestPath: '/', readOnly: root.readOnly === true || overlaid };
-  return overlaid ? { rootSpec, overlay: { sizeBytes: size, maxInodes: DEFAULT_TMPFS_LIMITS.maxInodes } } : { rootSpec };
+  if (!overlaid) return { rootSpec };
+  const limits = { sizeBytes: size, maxInodes: DEFAULT_TMPFS_LIMITS.maxInodes };
+  if (medium === 'memory') return { rootSpec, overlay: { limits } };
+  const filestore = medium === 'self'
+    ? { kind: 'self' as const, name: selfFilestoreName(randomBytes(8).toString('hex')) }
+    : { kind: 'dir' as const, path: (medium as { dir: string }).dir };
+  return { rootSpec, overlay: { limits, filestore } };
+}
+
+/** What the host actor makes for a plan's filestore (the self one beside the rootfs it overlays). */
+function filestoreRequest(plan: OverlayPlan | undefined, mounts: readonly NormalisedMount[]): FilestoreRequest | undefined {
+  const f = plan?.filestore;
+  if (f === undefined) return undefined;
+  if (f.kind === 'dir') return f;
+  return { kind: 'self', name: f.name, source: mounts.find((m) => m.guestPath === '/')!.hostPath };
 }

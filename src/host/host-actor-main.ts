@@ -6,12 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { exposeProcessControl } from '../actors/process-actor.js';
 import { buildContainerTree, type ContainerMount, type ContainerTree } from './container-tree.js';
+import { createFilestoreFile, type FilestoreFile, type FilestoreRequest } from './filestore-file.js';
 import * as libc from './libc.js';
 import { HostSyscallError, sendFds } from './namespace-syscalls.js';
 
 /** argv[2]: the mounts, as JSON. */
 export interface HostActorConfig {
   mounts: ContainerMount[];
+  /** The rootfs overlay's filestore file, made before the mount namespace hides the host. */
+  filestore?: FilestoreRequest;
 }
 
 /** What the actor reports once, over IPC, before its control plane starts. */
@@ -37,12 +40,21 @@ function describe(e: unknown): HostActorReport {
 
 const config = JSON.parse(process.argv[2] ?? '{"mounts":[]}') as HostActorConfig;
 let tree: ContainerTree | undefined;
+let filestore: FilestoreFile | undefined;
+/** Leaves nothing on the host: the self filestore's name goes with us. */
+function exit(code: number): never {
+  try { filestore?.remove(); } catch { /* already gone */ }
+  process.exit(code);
+}
 try {
+  if (config.filestore) filestore = createFilestoreFile(config.filestore);
   tree = buildContainerTree(config.mounts);
-  sendFds(DONATION_SOCKET, Buffer.from(JSON.stringify({ paths: tree.paths })), [...tree.roots, tree.proc]);
+  const fds = [...tree.roots, tree.proc, ...(filestore ? [filestore.fd] : [])];
+  sendFds(DONATION_SOCKET, Buffer.from(JSON.stringify({ paths: tree.paths })), fds);
+  if (filestore) libc.close(filestore.fd);
   process.send?.({ type: 'ready', paths: tree.paths, staging: tree.staging, pid: process.pid } satisfies HostActorReport);
 } catch (e) {
-  process.send?.(describe(e), () => process.exit(1));
+  process.send?.(describe(e), () => exit(1));
 }
 
 if (tree) {
@@ -53,9 +65,10 @@ if (tree) {
       const fd = libc.openat(t.proc, 'self/mountinfo', libc.O_RDONLY | libc.O_CLOEXEC);
       try { return readFileSync(fd, 'utf8'); } finally { libc.close(fd); }
     },
-    stop: async () => { setImmediate(() => process.exit(0)); },
+    stop: async () => { setImmediate(() => exit(0)); },
   };
   exposeProcessControl(control);
   // Nothing outlives the sandbox: when the parent goes, so do we.
-  process.on('disconnect', () => process.exit(0));
+  process.on('disconnect', () => exit(0));
+  process.on('SIGTERM', () => exit(0));
 }

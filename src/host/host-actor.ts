@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Supervisor } from '../actors/actor.js';
 import type { ProcessActor } from '../actors/process-actor.js';
 import type { ContainerMount } from './container-tree.js';
+import type { FilestoreRequest } from './filestore-file.js';
 import type { HostActorReport, HostControl } from './host-actor-main.js';
 import { closeFd, recvFds, socketpair } from './namespace-syscalls.js';
 
@@ -23,6 +24,8 @@ export interface HostActorHandle {
   readonly roots: number[];
   /** An O_PATH FD on /proc, for `self/fd` reopening. */
   readonly proc: number;
+  /** The overlay filestore file (read-write), when one was asked for. */
+  readonly filestore: number | undefined;
   /** Stops the actor and closes the donation socket. */
   stop(): Promise<void>;
 }
@@ -40,11 +43,13 @@ const PRIVILEGE_HINT =
  * demands a single-threaded caller. Never falls back to anything weaker: if neither works, it
  * fails with HostActorError('privilege') naming what is missing.
  */
-export async function startHostActor(supervisor: Supervisor, mounts: readonly ContainerMount[]): Promise<HostActorHandle> {
+export async function startHostActor(
+  supervisor: Supervisor, mounts: readonly ContainerMount[], filestore?: FilestoreRequest,
+): Promise<HostActorHandle> {
   const modes: HostActorMode[] = process.getuid?.() === 0 ? ['root', 'rootless'] : ['rootless'];
   const refusals: string[] = [];
   for (const mode of modes) {
-    const r = await attempt(supervisor, mounts, mode);
+    const r = await attempt(supervisor, mounts, filestore, mode);
     if ('handle' in r) return r.handle;
     if (!r.privilege) throw new HostActorError('failed', `host actor (${mode}): ${r.message}`);
     refusals.push(`${mode}: ${r.message}`);
@@ -54,9 +59,11 @@ export async function startHostActor(supervisor: Supervisor, mounts: readonly Co
 
 type Attempt = { handle: HostActorHandle } | { privilege: boolean; message: string };
 
-async function attempt(supervisor: Supervisor, mounts: readonly ContainerMount[], mode: HostActorMode): Promise<Attempt> {
+async function attempt(
+  supervisor: Supervisor, mounts: readonly ContainerMount[], filestore: FilestoreRequest | undefined, mode: HostActorMode,
+): Promise<Attempt> {
   const [mine, theirs] = socketpair();
-  const args = [MAIN, JSON.stringify({ mounts })];
+  const args = [MAIN, JSON.stringify({ mounts, filestore })];
   const [cmd, argv] = mode === 'root'
     ? [process.execPath, args]
     : ['unshare', ['--user', '--map-root-user', '--', process.execPath, ...args]];
@@ -73,11 +80,12 @@ async function attempt(supervisor: Supervisor, mounts: readonly ContainerMount[]
     return { privilege, message: report.message };
   }
   let fds: number[];
+  const expected = mounts.length + 1 + (filestore ? 1 : 0);
   try {
-    fds = recvFds(mine, 4096, mounts.length + 1).fds;
-    if (fds.length !== mounts.length + 1) {
+    fds = recvFds(mine, 4096, expected).fds;
+    if (fds.length !== expected) {
       for (const fd of fds) closeFd(fd);
-      throw new Error(`host actor donated ${fds.length} FDs, expected ${mounts.length + 1}`);
+      throw new Error(`host actor donated ${fds.length} FDs, expected ${expected}`);
     }
   } catch (e) {
     await actor.stop();
@@ -89,6 +97,7 @@ async function attempt(supervisor: Supervisor, mounts: readonly ContainerMount[]
   return {
     handle: {
       actor, mode, roots: fds.slice(0, mounts.length), proc: fds[mounts.length]!,
+      filestore: filestore ? fds[mounts.length + 1] : undefined,
       async stop() {
         if (stopped) return;
         stopped = true;

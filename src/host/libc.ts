@@ -70,6 +70,8 @@ const c = {
   fallocate: libc.func('int fallocate64(int fd, int mode, int64_t offset, int64_t len)'),
   getdents64: libc.func('intptr_t getdents64(int fd, void *buf, size_t count)'),
   utimensat: libc.func('int utimensat(int dirfd, const char *path, void *times, int flags)'),
+  flistxattr: libc.func('intptr_t flistxattr(int fd, void *list, size_t size)'),
+  fgetxattr: libc.func('intptr_t fgetxattr(int fd, const char *name, void *value, size_t size)'),
 };
 
 /** The Linux errno of the last failed call on this thread (koffi saves it right after the call). */
@@ -224,6 +226,37 @@ export function utimensat(dirfd: number, path: string, atime: HostTime, mtime: H
   putTime(0, atime);
   putTime(16, mtime);
   check(c.utimensat(dirfd, cstr(path), timesBuf, flags) as number);
+}
+
+// ---- extended attributes ----------------------------------------------------------------------
+
+/**
+ * flistxattr(2) into `buf`: the bytes filled, NUL-terminated names one after another. Needs an FD
+ * opened for I/O (an O_PATH one is EBADF). ERANGE when the list is longer than `buf`.
+ */
+export function flistxattr(fd: number, buf: Uint8Array): number {
+  return check(Number(c.flistxattr(fd, buf, buf.byteLength)));
+}
+
+/**
+ * fgetxattr(2) into `buf`: the value's length. A missing name is Linux ENODATA, which arrives as
+ * WASI NOENT (WASI has no ENODATA); ERANGE when the value is longer than `buf`.
+ */
+export function fgetxattr(fd: number, name: string, buf: Uint8Array): number {
+  return check(Number(c.fgetxattr(fd, cstr(name), buf, buf.byteLength)));
+}
+
+/** Splits a flistxattr(2) list into its names (UTF-8). */
+export function parseXattrList(buf: Uint8Array, length: number): string[] {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, length);
+  const out: string[] = [];
+  for (let p = 0; p < length;) {
+    let end = b.indexOf(0, p);
+    if (end < 0) end = length;
+    if (end > p) out.push(b.toString('utf8', p, end));
+    p = end + 1;
+  }
+  return out;
 }
 
 // ---- directory entries --------------------------------------------------------------------------

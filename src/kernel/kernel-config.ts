@@ -15,8 +15,19 @@ export interface HostMountConfig {
   ring?: RingDescriptor;
   /** …or directfs: the mount root and a /proc FD the host actor donated, now the Sentry's. */
   directfs?: { rootFd: number; procFd: number };
-  /** At "/" only: the mount is the read-only lower layer of an overlay whose upper has these limits. */
-  overlay?: TmpfsLimits;
+  /** At "/" only: the mount is the read-only lower layer of an overlay. */
+  overlay?: OverlayConfig;
+}
+
+/** The rootfs overlay's upper layer: its limits, and where its file data lives. */
+export interface OverlayConfig {
+  limits: TmpfsLimits;
+  /** Absent: the Sentry's memory. Present: a host file the host actor donated, now the Sentry's. */
+  filestore?: {
+    fd: number;
+    /** `self`: the file's name in the rootfs, whited out so the guest never sees it. */
+    hiddenName?: string;
+  };
 }
 
 /** Everything the kernel actor needs at start: plain data, posted to its worker. */

@@ -23,6 +23,8 @@ export const kernelControl = {
   endStdin: (id: number) => sentry().endStdin(id),
   reapTask: (id: number) => sentry().reapTask(id),
   stats: () => sentry().stats(),
+  upperChanges: () => sentry().upperChanges(),
+  upperLayer: () => sentry().upperLayer(),
   stop: async () => { if (!(built instanceof Error)) await built.stop(); stdio.close(); },
 };
 export type KernelControl = typeof kernelControl;

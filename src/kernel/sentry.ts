@@ -2,7 +2,9 @@ import { RingServer, type ServerRing } from '../actors/ring-server.js';
 import { createRing, type RingDescriptor } from '../actors/ring-layout.js';
 import { createDirectfs } from '../fs/directfs/directfs.js';
 import { GoferFilesystem } from '../fs/gofer/gofer-filesystem.js';
+import { FileStore, filestoreReserve } from '../fs/tmpfs/file-store.js';
 import { TmpFilesystem } from '../fs/tmpfs/tmp-filesystem.js';
+import { upperChanges, upperLayerEntries, type LayerEntry, type UpperChange } from '../fs/overlay/overlay-changes.js';
 import { OverlayFilesystem } from '../fs/overlay/overlay-filesystem.js';
 import type { FilesystemImpl, OperationClock } from '../fs/vfs/filesystem.js';
 import type { Location } from '../fs/vfs/mount.js';
@@ -10,7 +12,7 @@ import { VirtualFilesystem } from '../fs/vfs/virtual-filesystem.js';
 import { FileType, RIGHTS_DIRECTORY_BASE, RIGHTS_DIRECTORY_INHERITING, RIGHTS_TTY_BASE } from '../wasi/abi.js';
 import { Errno, SyscallError } from '../wasi/errno.js';
 import { DirectoryDescription } from './file-description.js';
-import type { HostMountConfig, KernelConfig, TaskSpec } from './kernel-config.js';
+import type { HostMountConfig, KernelConfig, OverlayConfig, TaskSpec } from './kernel-config.js';
 import type { OutputPipe } from './output-pipe.js';
 import { OutputDescription, StdinDescription } from './stdio.js';
 import { SYSCALLS } from './syscalls/table.js';
@@ -28,8 +30,20 @@ export interface SentryStats {
   parks: number;
   syscalls: Record<string, number>;
   /** Each host mount by guest path: how it is served and the remote calls its cache could not save. */
-  /** Host mounts; the root's `overlay` is what its upper layer holds. */
-  mounts: Record<string, { mode: 'directfs' | 'gofer'; rpcs: number; overlay?: { bytes: number; inodes: number } }>;
+  mounts: Record<string, { mode: 'directfs' | 'gofer'; rpcs: number; overlay?: OverlayStats }>;
+}
+
+/** What the rootfs overlay's upper layer holds: file bytes and inodes, and where the data lives. */
+export interface OverlayStats {
+  bytes: number;
+  inodes: number;
+  medium: 'memory' | 'filestore';
+  /** Bytes the filestore file has allocated on the host disk (0 in memory). */
+  hostBytes: number;
+}
+
+function overlayStats(upper: TmpFilesystem): OverlayStats {
+  return { ...upper.usage, medium: upper.medium.kind, hostBytes: upper.medium.hostBytes };
 }
 
 /**
@@ -111,6 +125,26 @@ export class Sentry {
     return { exitCode: task.exitCode, syscalls };
   }
 
+  /** The rootfs overlay and the names it hides for the sandbox's own use; undefined without one. */
+  private rootOverlay(): { ov: OverlayFilesystem; hidden: Set<string> } | undefined {
+    const fs = this.vfs.rootLocation.mount.fs;
+    if (!(fs instanceof OverlayFilesystem)) return undefined;
+    const name = this.config.mounts.find((m) => m.guestPath === '/')?.overlay?.filestore?.hiddenName;
+    return { ov: fs, hidden: new Set(name === undefined ? [] : [name]) };
+  }
+
+  /** What the program changed in the rootfs (docker diff), or undefined without an overlay. */
+  upperChanges(): UpperChange[] | undefined {
+    const o = this.rootOverlay();
+    return o && upperChanges(o.ov, o.hidden);
+  }
+
+  /** The rootfs overlay's upper as OCI layer entries, or undefined without an overlay. */
+  upperLayer(): LayerEntry[] | undefined {
+    const o = this.rootOverlay();
+    return o && upperLayerEntries(o.ov, o.hidden);
+  }
+
   stats(): SentryStats {
     const syscalls: Record<string, number> = {};
     this.totals.forEach((n, code) => { if (n > 0) syscalls[SYS_NAMES[code]!] = n; });
@@ -120,7 +154,7 @@ export class Sentry {
       const fs = overlay ? overlay.lowerLayers[0] : m.fs;
       if (!(fs instanceof GoferFilesystem)) continue;
       const rpcs = Object.values(fs.rpcCounts).reduce((a, b) => a + b, 0);
-      mounts[m.guestPath] = { mode: fs.kind, rpcs, ...(overlay ? { overlay: overlay.upper.usage } : {}) };
+      mounts[m.guestPath] = { mode: fs.kind, rpcs, ...(overlay ? { overlay: overlayStats(overlay.upper) } : {}) };
     }
     return { tasks: this.tasks.size, requests: this.server.requests, parks: this.server.parks, syscalls, mounts };
   }
@@ -139,7 +173,7 @@ function buildTree(config: KernelConfig, clock: OperationClock): VirtualFilesyst
   let rootFs: FilesystemImpl;
   if (rootMount?.overlay) {
     const lower = goferFs(rootMount, dev++, clock);
-    rootFs = new OverlayFilesystem(dev++, new TmpFilesystem(dev++, rootMount.overlay), [lower]);
+    rootFs = new OverlayFilesystem(dev++, upperLayer(rootMount.overlay, dev++), [lower]);
   } else {
     rootFs = rootMount ? goferFs(rootMount, dev++, clock) : new TmpFilesystem(dev++, config.tmpfs);
   }
@@ -147,6 +181,16 @@ function buildTree(config: KernelConfig, clock: OperationClock): VirtualFilesyst
   const rest = config.mounts.filter((m) => m !== rootMount).sort((a, b) => depth(a.guestPath) - depth(b.guestPath));
   for (const m of rest) vfs.mount(mountpoint(vfs, m), goferFs(m, dev++, clock), m.readOnly, m.guestPath);
   return vfs;
+}
+
+/** The overlay's upper tmpfs, its data in memory or in the donated filestore. */
+function upperLayer(config: OverlayConfig, dev: bigint): TmpFilesystem {
+  const store = config.filestore;
+  if (store === undefined) return new TmpFilesystem(dev, config.limits);
+  const upper = new TmpFilesystem(dev, config.limits, new FileStore(store.fd, filestoreReserve(config.limits.sizeBytes)));
+  // The self-backed filestore sits in the lower's root: a whiteout hides it, as any deleted name.
+  if (store.hiddenName !== undefined) upper.mknodChar(upper.root(), store.hiddenName, 0);
+  return upper;
 }
 
 function goferFs(m: HostMountConfig, dev: bigint, clock: OperationClock): FilesystemImpl {

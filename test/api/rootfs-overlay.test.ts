@@ -45,7 +45,7 @@ test('--overlay none writes through to the host; --read-only is EROFS', () => {
 test('bad overlay flags exit 2 with a message', () => {
   const { dir } = rootfs();
   for (const [args, re] of [
-    [['--overlay', 'root:tape'], /--overlay takes root:memory or none/],
+    [['--overlay', 'root:tape'], /--overlay takes root:memory, root:self, root:dir=PATH or none/],
     [['--overlay-size', '0'], /--overlay-size takes a positive integer/],
   ] as [string[], RegExp][]) {
     const r = runCli(['run', '--rootfs', dir, ...args, fixture('exit42')]);

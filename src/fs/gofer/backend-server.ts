@@ -3,7 +3,8 @@ import { Errno, fail } from '../../wasi/errno.js';
 import type { BackendStat, GoferBackend } from './gofer-backend.js';
 import { ProtocolServer } from './protocol-server.js';
 import {
-  DIRENT_WIRE_OVERHEAD, M, OPEN_ACCMODE, OPEN_RDONLY, OPEN_TRUNC, WIRE_INODE_BYTES, WIRE_STAT_BYTES, WalkStatus, checkName,
+  DIRENT_WIRE_OVERHEAD, M, OPEN_ACCMODE, OPEN_RDONLY, OPEN_TRUNC, WIRE_INODE_BYTES, WIRE_STAT_BYTES, WalkStatus,
+  XATTR_LIST_MAX, XATTR_SIZE_MAX, checkName, checkXattrName,
   fileTypeOfMode, putPReadResp, type FdId, type ReqOf, type RespOf, type WireInode, type WireStat,
 } from './protocol.js';
 
@@ -65,6 +66,19 @@ export class BackendServer<N> extends ProtocolServer {
     });
     this.on(M.FStatFS, () => ({ type: 0x61736221n, bsize: 4096n, blocks: 0n, bfree: 0n, bavail: 0n, files: BigInt(this.inos.size), ffree: 0n, namelen: 255n }));
     this.on(M.Getdents64, (q, window) => this.getdents(q, window));
+    // A backend has no extended attributes: an empty list, and every name missing (ENODATA → NOENT).
+    this.on(M.FListXattr, ({ fd, size }) => {
+      this.node(fd);
+      if (size > XATTR_LIST_MAX) fail(Errno.INVAL);
+      return { names: [] };
+    });
+    this.on(M.FGetXattr, ({ fd, name, size }) => {
+      this.node(fd);
+      const bad = checkXattrName(name);
+      if (bad !== Errno.SUCCESS) fail(bad);
+      if (size > XATTR_SIZE_MAX) fail(Errno.INVAL);
+      return fail(Errno.NOENT);
+    });
   }
 
   private walk({ dirFd, names }: ReqOf<'Walk'>, window: number): RespOf<'Walk'> {

@@ -24,7 +24,7 @@
 import type { RingClientOptions } from '../../actors/ring-client.js';
 import type { RingDescriptor } from '../../actors/ring-layout.js';
 import { FileType } from '../../wasi/abi.js';
-import { Errno, fail } from '../../wasi/errno.js';
+import { Errno, SyscallError, fail } from '../../wasi/errno.js';
 import type {
   DirEntry, FileHandle, FilesystemImpl, Inode, OpenAccess, OperationClock, Stat, StatChange,
 } from '../vfs/filesystem.js';
@@ -34,7 +34,8 @@ import { GoferFileHandle, type GoferFileOwner } from './gofer-file-handle.js';
 import {
   MAX_WALK_NAMES, OPEN_RDONLY, OPEN_RDWR, OPEN_TRUNC, OPEN_WRONLY,
   SETSTAT_ATIME, SETSTAT_ATIME_NOW, SETSTAT_MTIME, SETSTAT_MTIME_NOW, SETSTAT_SIZE,
-  UNLINK_REMOVEDIR, WIRE_INODE_BYTES, WalkStatus, checkName, fileTypeOfDirent, fileTypeOfMode,
+  UNLINK_REMOVEDIR, WIRE_INODE_BYTES, WalkStatus, XATTR_LIST_MAX, XATTR_SIZE_MAX, checkName, fileTypeOfDirent,
+  fileTypeOfMode,
   type FdId, type MessageName, type WireInode, type WireStat,
 } from './protocol.js';
 
@@ -199,7 +200,8 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     if (change.size !== undefined) mask |= SETSTAT_SIZE;
     if (change.atim !== undefined) mask |= change.atim === 'now' ? SETSTAT_ATIME_NOW : SETSTAT_ATIME;
     if (change.mtim !== undefined) mask |= change.mtim === 'now' ? SETSTAT_MTIME_NOW : SETSTAT_MTIME;
-    if (change.mode !== undefined) fail(Errno.NOTSUP); // the protocol carries no chmod: no guest call makes one
+    // The protocol carries no chmod or chown: no guest call makes one.
+    if (change.mode !== undefined || change.uid !== undefined || change.gid !== undefined) fail(Errno.NOTSUP);
     if (mask === 0) return;
     const d = this.live(this.dentry(inode));
     this.attrs.delete(d.ino); // even a partial failure may have changed something
@@ -314,6 +316,23 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     } finally {
       this.conn.close([openFd]);
       this.attrs.delete(d.ino); // atime
+    }
+    return out;
+  }
+
+  /**
+   * Every xattr of the file (FListXattr, then one FGetXattr per name), for the overlay's copy-up;
+   * never cached. ENOTSUP (a host filesystem without xattrs, or a node that is not a regular file
+   * or directory) is none; a name gone between the two calls is skipped. Values are bytes.
+   */
+  listXattrs(inode: Inode): Map<string, Uint8Array> {
+    const d = this.live(this.dentry(inode));
+    const out = new Map<string, Uint8Array>();
+    const window = this.conn.windowBytes - 64;
+    const names = unlessErrno(Errno.NOTSUP, () => this.conn.rpc('FListXattr', { fd: d.fd, size: Math.min(XATTR_LIST_MAX, window) }).names);
+    for (const name of names ?? []) {
+      const got = unlessErrno(Errno.NOENT, () => this.conn.rpc('FGetXattr', { fd: d.fd, name, size: Math.min(XATTR_SIZE_MAX, window) }).value);
+      if (got !== undefined) out.set(name, got);
     }
     return out;
   }
@@ -507,7 +526,17 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   private toStat(s: WireStat): Stat {
     return {
       dev: this.dev, ino: s.ino, type: fileTypeOfMode(s.mode), nlink: BigInt(s.nlink), size: s.size,
-      atim: s.atimeNs, mtim: s.mtimeNs, ctim: s.ctimeNs, mode: s.mode & 0o7777,
+      atim: s.atimeNs, mtim: s.mtimeNs, ctim: s.ctimeNs, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid,
     };
+  }
+}
+
+/** What `f` returns, or undefined where it fails with `errno`; other failures propagate. */
+function unlessErrno<T>(errno: Errno, f: () => T): T | undefined {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SyscallError && e.errno === errno) return undefined;
+    throw e;
   }
 }

@@ -20,7 +20,8 @@ import * as libc from '../../host/libc.js';
 import {
   M, OPEN_ACCMODE, OPEN_RDONLY, OPEN_TRUNC, RENAME_NOREPLACE, SETSTAT_ATIME,
   SETSTAT_ATIME_NOW, SETSTAT_MTIME, SETSTAT_MTIME_NOW, SETSTAT_SIZE, UNLINK_REMOVEDIR, WalkStatus,
-  WIRE_INODE_BYTES, WIRE_STAT_BYTES, checkName, fileTypeOfMode, putPReadResp, type FdId, type ReqOf, type RespOf,
+  WIRE_INODE_BYTES, WIRE_STAT_BYTES, XATTR_LIST_MAX, XATTR_SIZE_MAX, checkName, checkXattrName, fileTypeOfMode,
+  putPReadResp, type FdId, type ReqOf, type RespOf,
   type WireInode, type WireStat,
 } from './protocol.js';
 
@@ -140,6 +141,8 @@ export class GoferServer extends ProtocolServer {
       return {};
     });
     this.on(M.Getdents64, (q, window) => this.getdents(q, window));
+    this.on(M.FListXattr, (q, window) => this.listXattr(q, window));
+    this.on(M.FGetXattr, (q, window) => this.getXattr(q, window));
   }
 
   // ---- handlers ---------------------------------------------------------------------------------
@@ -288,6 +291,46 @@ export class GoferServer extends ProtocolServer {
     if ('writable' in f && f.writable) { libc.ftruncate(f.hostFd, size); return; }
     const w = libc.openat(this.procSelfFd, String(f.hostFd), libc.O_WRONLY | libc.O_CLOEXEC | libc.O_NOCTTY);
     try { libc.ftruncate(w, size); } finally { closeQuietly(w); }
+  }
+
+  /** Host xattr lists and values land here before the reply copies them out. */
+  private readonly xattrBuf = new Uint8Array(Math.max(XATTR_LIST_MAX, XATTR_SIZE_MAX));
+
+  private listXattr({ fd, size }: ReqOf<'FListXattr'>, window: number): RespOf<'FListXattr'> {
+    if (size > XATTR_LIST_MAX) fail(Errno.INVAL);
+    const n = this.withXattrFd(fd, (h) => libc.flistxattr(h, this.xattrBuf.subarray(0, size)));
+    if (n > size) fail(Errno.RANGE); // size 0: the host only said how long the list is
+    const names = libc.parseXattrList(this.xattrBuf, n);
+    let replyBytes = 4;
+    for (const name of names) replyBytes += 4 + Buffer.byteLength(name);
+    if (replyBytes > window) fail(Errno.RANGE);
+    return { names };
+  }
+
+  private getXattr({ fd, name, size }: ReqOf<'FGetXattr'>, window: number): RespOf<'FGetXattr'> {
+    const bad = checkXattrName(name);
+    if (bad !== Errno.SUCCESS) fail(bad);
+    if (size > XATTR_SIZE_MAX) fail(Errno.INVAL);
+    const max = Math.max(0, Math.min(size, window - 4));
+    const n = this.withXattrFd(fd, (h) => libc.fgetxattr(h, name, this.xattrBuf.subarray(0, max)));
+    if (n > max) fail(Errno.RANGE); // max 0: the host only said how long the value is
+    return { value: this.xattrBuf.slice(0, n) };
+  }
+
+  /**
+   * Runs `op` on a host FD that f*xattr calls accept for node `id`: an open FD as it is; a control
+   * FD (O_PATH, which they refuse with EBADF) reopened read-only through the fd table, as OpenAt
+   * does, and closed again. Only regular files and directories: Linux keeps user.* xattrs on
+   * nothing else, and other nodes are never reopened (see the file comment). Those are ENOTSUP.
+   */
+  private withXattrFd<T>(id: FdId, op: (hostFd: number) => T): T {
+    const o = this.opens.get(id);
+    if (o) return op(o.hostFd);
+    const c = this.control(id);
+    if (c.type !== FileType.REGULAR_FILE && c.type !== FileType.DIRECTORY) fail(Errno.NOTSUP);
+    const extra = c.type === FileType.DIRECTORY ? libc.O_DIRECTORY : 0;
+    const h = libc.openat(this.procSelfFd, String(c.hostFd), libc.O_RDONLY | extra | libc.O_CLOEXEC | libc.O_NOCTTY);
+    try { return op(h); } finally { closeQuietly(h); }
   }
 
   private readonly direntBuf = new Uint8Array(64 * 1024);

@@ -56,6 +56,8 @@ export const str: Codec<string> = { put: (w, v) => { w.string(v); }, get: (r) =>
  * handler must consume it (pwrite it) before encoding its response.
  */
 export const bytesView: Codec<Uint8Array> = { put: (w, v) => { w.bytes(v); }, get: (r) => r.bytesView() };
+/** Bytes decoded as a copy: for a reply the client keeps (an xattr value). */
+export const bytes: Codec<Uint8Array> = { put: (w, v) => { w.bytes(v); }, get: (r) => r.bytes() };
 export const bool: Codec<boolean> = { put: (w, v) => { w.u8(v ? 1 : 0); }, get: (r) => r.u8() !== 0 };
 
 export function struct<S extends Fields>(fields: S): Codec<Decoded<S>> {
@@ -174,6 +176,21 @@ export const UNLINK_REMOVEDIR = 0x200;
 /** RenameAt flag (Linux RENAME_NOREPLACE). */
 export const RENAME_NOREPLACE = 1;
 
+/**
+ * Xattr bounds (Linux's XATTR_NAME_MAX, XATTR_SIZE_MAX, XATTR_LIST_MAX). A request's `size` above
+ * its bound is EINVAL; a reply that would not fit `size` or the window is ERANGE, as from the host.
+ */
+export const XATTR_NAME_MAX = 255, XATTR_SIZE_MAX = 65536, XATTR_LIST_MAX = 65536;
+/** Most names one FListXattr reply carries: each takes at least 2 bytes of XATTR_LIST_MAX. */
+export const MAX_XATTR_NAMES = XATTR_LIST_MAX / 2;
+
+/** 0 when `name` can be an xattr name, else the errno (empty or NUL: EINVAL; too long: ERANGE, as Linux). */
+export function checkXattrName(name: string): Errno {
+  if (name === '' || name.includes('\0')) return Errno.INVAL;
+  if (Buffer.byteLength(name) > XATTR_NAME_MAX) return Errno.RANGE;
+  return Errno.SUCCESS;
+}
+
 /** SetStat mask bits. A time with its *_NOW bit set takes the host's clock; its value is ignored. */
 export const SETSTAT_SIZE = 1, SETSTAT_ATIME = 2, SETSTAT_MTIME = 4, SETSTAT_ATIME_NOW = 8, SETSTAT_MTIME_NOW = 16;
 
@@ -195,7 +212,10 @@ function message<Req, Resp>(id: number, name: string, mutates: boolean, req: Cod
 const empty = struct({});
 const childResp = struct({ child: wireInode });
 
-/** The message table. Ids are LISAFS's; 2 (Channel), 14 (MknodAt), 20 (Flush), 21 and 25+ are unused. */
+/**
+ * The message table. Ids are LISAFS's; 2 (Channel), 14 (MknodAt), 20 (Flush), 21, 26 (FSetXattr),
+ * 28 (FRemoveXattr) and 29+ are unused.
+ */
 export const M = {
   /** → the root's control FD. Call once per connection. */
   Mount: message(1, 'Mount', false, empty, struct({ root: wireInode, readOnly: bool })),
@@ -254,6 +274,20 @@ export const M = {
    */
   Getdents64: message(24, 'Getdents64', false, struct({ fd: fdid, count: i32 }),
     struct({ dirents: array(struct({ ino: u64, off: i64, type: u8, name: str }), 65536) })),
+  /**
+   * The value of xattr `name` of a control or open FD's node, at most `size` (<= XATTR_SIZE_MAX)
+   * bytes. A missing name is NOENT (Linux ENODATA; WASI has no such errno); a value longer than
+   * `size`, or than the window, is ERANGE. Only regular files and directories are read (Linux allows
+   * user.* on nothing else): any other node is ENOTSUP.
+   */
+  FGetXattr: message(25, 'FGetXattr', false, struct({ fd: fdid, name: str, size: u32 }), struct({ value: bytes })),
+  /**
+   * The xattr names of a control or open FD's node; `size` (<= XATTR_LIST_MAX) bounds the host's
+   * list (names and their NULs): longer, or a reply longer than the window, is ERANGE. A host
+   * filesystem without xattrs answers ENOTSUP, as do nodes other than regular files and directories.
+   * Names are UTF-8.
+   */
+  FListXattr: message(27, 'FListXattr', false, struct({ fd: fdid, size: u32 }), struct({ names: array(str, MAX_XATTR_NAMES) })),
 } as const;
 
 export type MessageName = keyof typeof M;

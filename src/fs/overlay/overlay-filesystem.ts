@@ -8,10 +8,13 @@
  *    upper directory's xattr `trusted.overlay.opaque` = "y" hides every lower directory of its name.
  *  - Lookup walks top to bottom: a whiteout stops, a non-directory hides everything below,
  *    directories merge until an opaque one.
- *  - Copy-up (parents first; data, mode, times) before any change to a file that is only below:
- *    open for writing, truncate, setStat, link, rename; and before creating in a lower-only
- *    directory. A file copied up keeps its inode number, and a read-only handle opened before
- *    switches to the upper copy on its next use.
+ *  - Copy-up (parents first; data, mode, owner, every xattr but `trusted.overlay.*`, times)
+ *    before any change to a file that is only below: open for writing, truncate, setStat, link,
+ *    rename; and before creating in a lower-only directory. A file copied up keeps its inode
+ *    number, and a read-only handle opened before switches to the upper copy on its next use.
+ *  - A hard-linked lower file stays one file: copy-up of a further name links it to the first
+ *    copy, and its lower names not copied up yet show that copy (Linux overlayfs's index=on;
+ *    gVisor breaks the link). Copy-up leaves the parent's times as they were.
  *  - Unlink and rmdir leave a whiteout only if a lower still has the name; rmdir counts a
  *    directory that holds only whiteouts as empty. A directory rename copies up the subtree,
  *    renames it in the upper, whiteouts the origin and marks the directory opaque.
@@ -26,6 +29,8 @@ import { OverlayReadHandle } from './overlay-read-handle.js';
 
 /** The xattr that marks an upper directory opaque (Linux overlayfs's name). */
 export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+/** The overlay's private xattrs: never copied up from a lower. */
+export const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
 const COPY_CHUNK = 64 * 1024;
 
 export class OverlayFilesystem implements FilesystemImpl {
@@ -34,15 +39,25 @@ export class OverlayFilesystem implements FilesystemImpl {
   private nextIno = 1n;
   /** `${layer}:${ino}` → the overlay's inode number, so hard links share one and copy-up keeps it. */
   private readonly inos = new Map<string, bigint>();
+  /**
+   * Lower non-directories with more than one name, by `${layer}:${ino}`: how many of their lower
+   * names still show them, and their upper copy once one name was copied up. Copy-up of a further
+   * name links it to that copy, and a lower name not copied up yet shows it too, so a hard link
+   * stays one file after copy-up (Linux overlayfs's index=on; gVisor breaks the link).
+   */
+  private readonly lowerLinks = new Map<string, LowerLinks>();
+  /** The same records, by the upper copy's tmpfs inode number. */
+  private readonly lowerLinksByUpper = new Map<bigint, LowerLinks>();
 
   /** `lowers` are read-only to the overlay, topmost first; each must be a tree without whiteouts. */
   constructor(readonly dev: bigint, readonly upper: TmpFilesystem, private readonly lowers: readonly FilesystemImpl[]) {
     if (lowers.length === 0) throw new RangeError('an overlay needs a lower layer');
     const ur = upper.root();
     const lowerRoots = lowers.map((fs, i) => ({ layer: i + 1, inode: fs.root() }));
-    // The upper root takes the lower root's permissions, as gVisor's does.
-    const mode = lowers[0]!.stat(lowerRoots[0]!.inode).mode;
-    if (mode !== undefined) upper.setStat(ur, { mode });
+    // The upper root takes the lower root's permissions and owner, as gVisor's does, and its
+    // times (the root is the lower root copied up; else `/` shows when the sandbox started).
+    const { mode, uid, gid, atim, mtim } = lowers[0]!.stat(lowerRoots[0]!.inode);
+    upper.setStat(ur, { mode, uid, gid, atim, mtim });
     this.rootDentry = new OverlayDentry(this.inoOf(0, ur.ino), FileType.DIRECTORY, ur, lowerRoots, null, '');
   }
 
@@ -88,8 +103,14 @@ export class OverlayFilesystem implements FilesystemImpl {
 
   stat(inode: Inode): Stat {
     const d = this.dentry(inode);
-    const { layer, inode: top } = d.top;
-    return { ...this.layer(layer).stat(top), dev: this.dev, ino: d.ino };
+    const { layer, inode: top } = this.shown(d);
+    const st = { ...this.layer(layer).stat(top), dev: this.dev, ino: d.ino };
+    if (d.type !== FileType.DIRECTORY && this.lowerLinks.size > 0) {
+      // Upper names plus the lower names that still show the file.
+      const links = layer === 0 ? this.lowerLinksByUpper.get(top.ino) : this.lowerLinksOf(d.lowers[0]!, false);
+      if (links) st.nlink = (links.upper ? this.upper.stat(links.upper).nlink : 0n) + BigInt(links.lowerNlink - links.gone);
+    }
+    return st;
   }
 
   setStat(inode: Inode, change: StatChange): void {
@@ -99,16 +120,19 @@ export class OverlayFilesystem implements FilesystemImpl {
   }
 
   readlink(link: Inode): string {
-    const { layer, inode } = this.dentry(link).top;
+    const { layer, inode } = this.shown(this.dentry(link));
     return this.layer(layer).readlink(inode);
   }
 
   open(inode: Inode, access: OpenAccess): FileHandle {
     const d = this.dentry(inode);
     if (access.write || access.truncate) return this.upper.open(this.copyUp(d, access.truncate), access);
-    if (d.upper) return this.upper.open(d.upper, access);
-    const l = d.lowers[0]!;
-    return new OverlayReadHandle(this.layer(l.layer).open(l.inode, access), () => (d.upper ? this.upper.open(d.upper, access) : undefined));
+    const l = this.shown(d);
+    if (l.layer === 0) return this.upper.open(l.inode, access);
+    return new OverlayReadHandle(this.layer(l.layer).open(l.inode, access), () => {
+      const now = this.shown(d);
+      return now.layer === 0 ? this.upper.open(now.inode, access) : undefined;
+    });
   }
 
   create(dir: Inode, name: string, mode: number): Inode {
@@ -168,6 +192,7 @@ export class OverlayFilesystem implements FilesystemImpl {
     if (s.type === FileType.DIRECTORY) this.copyUpTree(s); else this.copyUp(s);
     this.clearUpperName(npu, newName);
     this.upper.rename(opu, oldName, npu, newName);
+    if (t && !t.upper && t.type !== FileType.DIRECTORY) this.lowerNameGone(t);
     if (this.lowerHas(od, oldName)) this.upper.mknodChar(opu, oldName, 0);
     if (s.type === FileType.DIRECTORY) {
       // Its whole subtree is in the upper now; a lower directory at the new name must not merge in.
@@ -267,6 +292,8 @@ export class OverlayFilesystem implements FilesystemImpl {
       } else {
         this.upper.unlink(pu, c.name);
       }
+    } else if (c.type !== FileType.DIRECTORY) {
+      this.lowerNameGone(c); // a lower name of a hard-linked file: one name fewer shows it
     }
     if (this.lowerHas(d, c.name)) this.upper.mknodChar(pu, c.name, 0);
     d.children.delete(c.name);
@@ -282,9 +309,23 @@ export class OverlayFilesystem implements FilesystemImpl {
     if (d.upper) return d.upper;
     if (!d.parent) fail(Errno.NOENT); // removed meanwhile
     const pu = this.copyUp(d.parent);
+    // Copying up is no change the program made: the parent keeps its times (Linux overlayfs
+    // restores them too), or a write to a/f would move the mtime of a lower-only a/.
+    const pst = this.upper.stat(pu);
+    const keepParentTimes = (): void => this.upper.setStat(pu, { atim: pst.atim, mtim: pst.mtim });
+    const links = d.type === FileType.DIRECTORY ? undefined : this.lowerLinksOf(d.lowers[0]!, true);
+    if (links?.upper) {
+      try {
+        return this.linkUp(d, pu, links);
+      } finally {
+        keepParentTimes();
+      }
+    }
     const { layer, inode } = d.lowers[0]!;
     const lfs = this.layer(layer);
     const st = lfs.stat(inode);
+    // Read before anything is made, so a failure here leaves no partial copy either.
+    const xattrs = lfs.listXattrs?.(inode);
     let u: Inode;
     switch (d.type) {
       case FileType.DIRECTORY: u = this.upper.mkdir(pu, d.name, st.mode ?? 0o755); break;
@@ -295,15 +336,100 @@ export class OverlayFilesystem implements FilesystemImpl {
           if (!noData) this.copyData(lfs, inode, u);
         } catch (e) {
           this.upper.unlink(pu, d.name);
+          keepParentTimes();
           throw e;
         }
         break;
       default: fail(Errno.PERM); // fifos, sockets, devices: gVisor refuses too
     }
-    if (d.type !== FileType.SYMBOLIC_LINK) this.upper.setStat(u, { atim: st.atim, mtim: st.mtim });
+    // Every xattr but the overlay's own (a lower's opaque mark must not make the copy opaque); then
+    // owner and times, the times last: copying data and xattrs moved them.
+    for (const [name, value] of xattrs ?? []) if (!name.startsWith(OVERLAY_XATTR_PREFIX)) this.upper.setXattr(u, name, value);
+    const owner = { uid: st.uid, gid: st.gid };
+    this.upper.setStat(u, { ...owner, atim: st.atim, mtim: st.mtim }); // symlinks too: rename must not move their mtime
+    keepParentTimes();
     this.inos.set(`0:${u.ino}`, d.ino);
+    if (links) this.adoptCopy(links, u);
     d.upper = u;
     if (d.type !== FileType.DIRECTORY) d.lowers = [];
+    return u;
+  }
+
+  /** The lower hard-link record of `l` (made on first need when `create`); none for a single name. */
+  private lowerLinksOf(l: LayerInode, create: boolean): LowerLinks | undefined {
+    const key = `${l.layer}:${l.inode.ino}`;
+    let links = this.lowerLinks.get(key);
+    if (links === undefined && create) {
+      const lowerNlink = Number(this.layer(l.layer).stat(l.inode).nlink);
+      if (lowerNlink > 1) this.lowerLinks.set(key, links = { lowerNlink, gone: 0, upper: undefined, hold: undefined });
+    }
+    return links;
+  }
+
+  /**
+   * What `d` shows: its upper inode; for a lower name of a file copied up through another of its
+   * names, that copy; else its topmost lower.
+   */
+  private shown(d: OverlayDentry): LayerInode {
+    if (d.upper) return { layer: 0, inode: d.upper };
+    const l = d.lowers[0]!;
+    if (d.type === FileType.DIRECTORY || this.lowerLinks.size === 0) return l;
+    const up = this.lowerLinksOf(l, false)?.upper;
+    return up ? { layer: 0, inode: up } : l;
+  }
+
+  /** `u`, just copied up from one of its lower names, is now the upper copy of the file `links` counts. */
+  private adoptCopy(links: LowerLinks, u: Inode): void {
+    if (links.upper) this.lowerLinksByUpper.delete(links.upper.ino);
+    links.hold?.close();
+    links.upper = u;
+    this.lowerLinksByUpper.set(u.ino, links);
+    // While lower names still show it, an open keeps its data even when no upper name is left.
+    links.hold = u.type === FileType.REGULAR_FILE ? this.upper.open(u, { read: true, write: false, truncate: false }) : undefined;
+    this.lowerNameGone(links);
+  }
+
+  /** A lower name of a hard-linked file no longer shows it (removed, renamed over or linked up). */
+  private lowerNameGone(x: OverlayDentry | LowerLinks): void {
+    const links = x instanceof OverlayDentry ? this.lowerLinksOf(x.lowers[0]!, true) : x;
+    if (!links) return;
+    links.gone++;
+    if (links.gone >= links.lowerNlink) {
+      links.hold?.close();
+      links.hold = undefined;
+    }
+  }
+
+  /**
+   * Copy-up of a further lower name of a file already copied up: a link to the copy. If every
+   * upper name of the copy is gone meanwhile (lower names still showed it), a new copy of it.
+   */
+  private linkUp(d: OverlayDentry, pu: Inode, links: LowerLinks): Inode {
+    const old = links.upper!;
+    const st = this.upper.stat(old);
+    let u: Inode;
+    if (st.nlink > 0n) {
+      this.upper.link(pu, d.name, old);
+      u = old;
+      this.lowerNameGone(links);
+    } else {
+      if (old.type === FileType.SYMBOLIC_LINK) u = this.upper.symlink(pu, d.name, this.upper.readlink(old));
+      else {
+        u = this.upper.create(pu, d.name, st.mode ?? 0o644);
+        try {
+          this.copyData(this.upper, old, u);
+        } catch (e) {
+          this.upper.unlink(pu, d.name);
+          throw e;
+        }
+      }
+      for (const [name, value] of this.upper.listXattrs(old)) this.upper.setXattr(u, name, value);
+      this.upper.setStat(u, { mode: st.mode, uid: st.uid, gid: st.gid, atim: st.atim, mtim: st.mtim });
+      this.inos.set(`0:${u.ino}`, d.ino);
+      this.adoptCopy(links, u);
+    }
+    d.upper = u;
+    d.lowers = [];
     return u;
   }
 
@@ -353,6 +479,18 @@ export class OverlayFilesystem implements FilesystemImpl {
     }
     return out;
   }
+}
+
+/** A lower non-directory with several names (OverlayFilesystem.lowerLinks). */
+interface LowerLinks {
+  /** The lower's link count of the file. */
+  readonly lowerNlink: number;
+  /** Its lower names that show it no more: removed, renamed over, or linked up to the copy. */
+  gone: number;
+  /** The upper copy, once a name was copied up. */
+  upper: Inode | undefined;
+  /** A read-only open of the copy, kept while lower names show it (else its data would go with its last upper name). */
+  hold: FileHandle | undefined;
 }
 
 function tryLookup(fs: FilesystemImpl, dir: Inode, name: string): Inode | undefined {

@@ -1,6 +1,7 @@
 import { FileType } from '../../wasi/abi.js';
 import { Errno, fail } from '../../wasi/errno.js';
 import type { DirEntry, FileHandle, FilesystemImpl, Inode, OpenAccess, Stat, StatChange } from '../vfs/filesystem.js';
+import { MemoryMedium, type FileDataMedium } from './file-data-medium.js';
 import { TmpInode, nowNs } from './tmp-inode.js';
 
 export interface TmpfsLimits {
@@ -24,7 +25,11 @@ export class TmpFilesystem implements FilesystemImpl {
   private inodes = 0;
   private bytes = 0;
 
-  constructor(readonly dev: bigint, readonly limits: TmpfsLimits = DEFAULT_TMPFS_LIMITS) {
+  constructor(
+    readonly dev: bigint,
+    readonly limits: TmpfsLimits = DEFAULT_TMPFS_LIMITS,
+    readonly medium: FileDataMedium = new MemoryMedium(),
+  ) {
     this.rootInode = this.allocate(FileType.DIRECTORY, 0o755);
     this.rootInode.parent = this.rootInode;
   }
@@ -41,6 +46,7 @@ export class TmpFilesystem implements FilesystemImpl {
     if (inode.nlink > 0 || inode.openCount > 0) return;
     this.inodes--;
     this.bytes -= inode.size;
+    this.medium.free(inode.data);
     inode.data = new Uint8Array(0);
     inode.size = 0;
   }
@@ -67,7 +73,7 @@ export class TmpFilesystem implements FilesystemImpl {
       : n.type === FileType.DIRECTORY ? n.children!.size : n.size;
     return {
       dev: this.dev, ino: n.ino, type: n.type, nlink: BigInt(n.nlink), size: BigInt(size),
-      atim: n.atim, mtim: n.mtim, ctim: n.ctim, mode: n.mode,
+      atim: n.atim, mtim: n.mtim, ctim: n.ctim, mode: n.mode, uid: n.uid, gid: n.gid,
     };
   }
 
@@ -82,6 +88,8 @@ export class TmpFilesystem implements FilesystemImpl {
     if (change.atim !== undefined) n.atim = change.atim === 'now' ? now : change.atim;
     if (change.mtim !== undefined) n.mtim = change.mtim === 'now' ? now : change.mtim;
     if (change.mode !== undefined) n.mode = change.mode & 0o7777;
+    if (change.uid !== undefined) n.uid = change.uid >>> 0;
+    if (change.gid !== undefined) n.gid = change.gid >>> 0;
     n.ctim = now;
   }
 
@@ -91,8 +99,9 @@ export class TmpFilesystem implements FilesystemImpl {
     const delta = size - n.size;
     if (delta > 0 && this.bytes + delta > this.limits.sizeBytes) fail(Errno.NOSPC);
     if (size > n.data.byteLength) {
-      const grown = new Uint8Array(Math.min(MAX_FILE_BYTES, Math.max(size, n.data.byteLength * 2, 64)));
+      const grown = this.medium.allocate(Math.min(MAX_FILE_BYTES, Math.max(size, n.data.byteLength * 2, 64)));
       grown.set(n.data.subarray(0, n.size));
+      this.medium.free(n.data);
       n.data = grown;
     } else if (size < n.size) {
       n.data.fill(0, size, n.size);
@@ -111,7 +120,8 @@ export class TmpFilesystem implements FilesystemImpl {
   open(inode: Inode, access: OpenAccess): FileHandle {
     const n = inode as TmpInode;
     if (n.type !== FileType.REGULAR_FILE) fail(Errno.INVAL);
-    if (access.truncate && n.size > 0) { this.resize(n, 0); n.touchModified(); }
+    // O_TRUNC marks the file modified even when it was empty already (POSIX open(), Linux).
+    if (access.truncate) { if (n.size > 0) this.resize(n, 0); n.touchModified(); }
     n.openCount++;
     return new TmpFileHandle(this, n);
   }
@@ -164,11 +174,17 @@ export class TmpFilesystem implements FilesystemImpl {
     return n.type === FileType.CHARACTER_DEVICE || n.type === FileType.BLOCK_DEVICE ? n.rdev : undefined;
   }
 
-  getXattr(inode: Inode, name: string): string | undefined {
+  getXattr(inode: Inode, name: string): string | Uint8Array | undefined {
     return (inode as TmpInode).xattrs?.get(name);
   }
 
-  setXattr(inode: Inode, name: string, value: string): void {
+  /** A copy of every xattr (FilesystemImpl.listXattrs). */
+  listXattrs(inode: Inode): Map<string, string | Uint8Array> {
+    return new Map((inode as TmpInode).xattrs);
+  }
+
+  /** Sets one xattr; a byte value is kept as given (the caller hands over a copy it will not change). */
+  setXattr(inode: Inode, name: string, value: string | Uint8Array): void {
     const n = inode as TmpInode;
     (n.xattrs ??= new Map()).set(name, value);
     n.ctim = nowNs();
@@ -246,6 +262,7 @@ export class TmpFilesystem implements FilesystemImpl {
 
   release(): void {
     this.rootInode.children!.clear();
+    this.medium.release();
   }
 }
 

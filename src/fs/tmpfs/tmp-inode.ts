@@ -24,8 +24,11 @@ export class TmpInode implements Inode {
   openCount = 0;
   /** Device files: the device number (0 for an overlay whiteout, the only kind made). */
   rdev = 0;
-  /** Extended attributes; the overlay keeps its opaque mark here. */
-  xattrs: Map<string, string> | undefined;
+  /** Extended attributes (text, or bytes as a host gave them); the overlay keeps its opaque mark here. */
+  xattrs: Map<string, string | Uint8Array> | undefined;
+  /** Owner and group: the guest's identity (0:0) for new files; copy-up sets a lower file's. */
+  uid = 0;
+  gid = 0;
 
   constructor(readonly ino: bigint, readonly type: FileType, public mode: number, target?: string) {
     const t = nowNs();

@@ -47,6 +47,12 @@ export interface FilesystemImpl {
   rename(oldDir: Inode, oldName: string, newDir: Inode, newName: string): void;
   /** All entries of a directory except `.` and `..`, in a stable order for this snapshot. */
   readdir(dir: Inode): DirEntry[];
+  /**
+   * Every extended attribute of a file, name → value, for the overlay's copy-up (the guest has no
+   * xattr calls). Optional: a filesystem without it has none. No attributes, or a file kind or a
+   * host that keeps none (ENOTSUP), is an empty map.
+   */
+  listXattrs?(inode: Inode): Map<string, string | Uint8Array>;
   /** Releases everything the filesystem holds (host FDs, memory). */
   release(): void;
 }
@@ -69,6 +75,9 @@ export interface Stat {
   ctim: bigint;
   /** Permission bits (0o7777), where the filesystem keeps them. WASI never shows them; copy-up and export do. */
   mode?: number;
+  /** Owner and group, where the filesystem keeps them (host numbers below a gofer; tmpfs: 0:0 for new files). WASI never shows them. */
+  uid?: number;
+  gid?: number;
 }
 
 export interface StatChange {
@@ -78,6 +87,9 @@ export interface StatChange {
   mtim?: bigint | 'now';
   /** Permission bits: no WASI call sets them; copy-up and the kernel's own tools do. */
   mode?: number;
+  /** Owner and group (chown): likewise only copy-up sets them. */
+  uid?: number;
+  gid?: number;
 }
 
 export interface OpenAccess {

@@ -14,6 +14,7 @@ import { FileType } from '../../../src/wasi/abi.js';
 import { Errno } from '../../../src/wasi/errno.js';
 import { errnoOfCall } from '../gofer/errno-of.js';
 import { makeHostDir } from '../gofer/gofer-rig.js';
+import { hostXattrs, setHostXattr } from '../gofer/host-xattr.js';
 import { fingerprint } from '../../wasi/helpers.js';
 
 const DIR = libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC;
@@ -31,6 +32,11 @@ function rig(sizeBytes = DEFAULT_TMPFS_LIMITS.sizeBytes): Rig {
   fs.writeFileSync(path.join(dir, 'a/sub/g'), 'gee');
   fs.writeFileSync(path.join(dir, 'top'), 'top');
   fs.symlinkSync('top', path.join(dir, 'link'));
+  return overlayOver(dir, sizeBytes);
+}
+
+/** The overlay over `dir` (directfs lower, tmpfs upper); done() checks `dir` is as it was now. */
+function overlayOver(dir: string, sizeBytes: number): Rig {
   const before = fingerprint(dir);
   const lower = createDirectfs(libc.openat(libc.AT_FDCWD, dir, DIR), libc.openat(libc.AT_FDCWD, '/proc', DIR), true, 2n, {});
   const ov = new OverlayFilesystem(1n, new TmpFilesystem(3n, { sizeBytes, maxInodes: 1000 }), [lower]);
@@ -166,6 +172,135 @@ test('a copy-up past the upper cap is ENOSPC and leaves no partial file', () => 
     // Truncating needs no data copied: it fits.
     r.ov.open(at(r.ov, 'a/f1'), { read: false, write: true, truncate: true }).close();
     assert.is(r.ov.stat(at(r.ov, 'a/f1')).size, 0n);
+  } finally { r.done(); }
+});
+
+test('copy-up carries owner, mode and every xattr but the overlay\'s own; the lower keeps its own', () => {
+  const r = rig();
+  // After the rig's fingerprint: chown and xattrs change only ctime, which it does not compare.
+  const f1 = path.join(r.dir, 'a/f1'), a = path.join(r.dir, 'a'), link = path.join(r.dir, 'link');
+  fs.chownSync(f1, 1234, 5678);
+  fs.chownSync(a, 4321, 8765);
+  fs.lchownSync(link, 99, 98);
+  setHostXattr(f1, 'user.color', 'blue');
+  setHostXattr(f1, 'user.bin', new Uint8Array([0, 255, 7]));
+  setHostXattr(a, 'user.dir', 'A');
+  setHostXattr(a, 'trusted.overlay.opaque', 'y'); // a lower's own mark: copied up, it would hide a/f2
+  const lowerXattrs = { f1: hostXattrs(f1), a: hostXattrs(a) };
+  const text = (v: string | Uint8Array | undefined): string | undefined => (v === undefined ? undefined : Buffer.from(v).toString());
+  try {
+    write(r.ov, 'a/f1', 'ONE'); // copies up a/, then a/f1
+    const up = r.ov.upper;
+    const ua = up.lookup(up.root(), 'a'), uf1 = up.lookup(ua, 'f1');
+    const sf = up.stat(uf1), sa = up.stat(ua);
+    assert.equal([sf.uid, sf.gid, sf.mode], [1234, 5678, fs.statSync(f1).mode & 0o7777], 'file: owner and mode');
+    assert.equal([sa.uid, sa.gid, sa.mode], [4321, 8765, fs.statSync(a).mode & 0o7777], 'directory: owner and mode');
+    assert.is(text(up.getXattr(uf1, 'user.color')), 'blue');
+    assert.equal(up.getXattr(uf1, 'user.bin'), new Uint8Array([0, 255, 7]));
+    assert.is(text(up.getXattr(ua, 'user.dir')), 'A');
+    assert.is(up.getXattr(ua, 'trusted.overlay.opaque'), undefined, 'the overlay\'s own xattrs stay below');
+    assert.equal(names(r.ov, 'a'), ['f1', 'f2', 'sub'], 'so a/ still merges with the lower');
+    assert.is(read(r.ov, 'a/f2'), 'two');
+    const so = r.ov.stat(at(r.ov, 'a/f1'));
+    assert.equal([so.uid, so.gid], [1234, 5678], 'the overlay reports the copy\'s owner');
+    // A symlink copied up (by a rename) keeps its owner too.
+    r.ov.rename(r.ov.root(), 'link', at(r.ov, 'a'), 'l2');
+    const ul = up.stat(up.lookup(ua, 'l2'));
+    assert.equal([ul.uid, ul.gid], [99, 98]);
+    // The lower is untouched: its xattrs and owners as set (and r.done() compares bytes, modes, mtimes).
+    assert.equal({ f1: hostXattrs(f1), a: hostXattrs(a) }, lowerXattrs);
+    const lf = fs.statSync(f1), la = fs.statSync(a);
+    assert.equal([lf.uid, lf.gid, la.uid, la.gid], [1234, 5678, 4321, 8765]);
+  } finally { r.done(); }
+});
+
+// ---- regressions found by overlay-property.test.ts (each with its minimal sequence there) ------
+
+const OLD_S = 1_000_000_000;
+const OLD_NS = BigInt(OLD_S) * 1_000_000_000n;
+
+/** A lower whose top and a/hl are one file ("top"), with a/f ("eff"), link → top; every mtime OLD_S. */
+function linkedRig(): Rig {
+  const dir = makeHostDir();
+  fs.mkdirSync(path.join(dir, 'a'));
+  fs.writeFileSync(path.join(dir, 'top'), 'top');
+  fs.linkSync(path.join(dir, 'top'), path.join(dir, 'a/hl'));
+  fs.writeFileSync(path.join(dir, 'a/f'), 'eff');
+  fs.symlinkSync('top', path.join(dir, 'link'));
+  for (const p of ['top', 'a/f', 'link', 'a', '.']) fs.lutimesSync(path.join(dir, p), OLD_S, OLD_S);
+  return overlayOver(dir, 1 << 20);
+}
+
+test('the root shows the lower root\'s times; copy-up leaves its parents\' times alone ([], [utimes("a")])', () => {
+  const r = linkedRig();
+  try {
+    assert.is(r.ov.stat(r.ov.root()).mtim, OLD_NS, 'not the time the overlay was made');
+    r.ov.setStat(at(r.ov, 'a'), { atim: 5n, mtim: 5n }); // copies a/ up into the root
+    assert.is(r.ov.stat(r.ov.root()).mtim, OLD_NS);
+    write(r.ov, 'a/f', 'F'); // copies a/f up into a/
+    assert.is(r.ov.stat(at(r.ov, 'a')).mtim, 5n);
+    assert.ok(r.ov.stat(at(r.ov, 'a/f')).mtim > OLD_NS, 'the file written did change');
+  } finally { r.done(); }
+});
+
+test('a symlink copied up keeps its times ([rename("a/d", "a/b")])', () => {
+  const r = linkedRig();
+  try {
+    r.ov.rename(r.ov.root(), 'link', at(r.ov, 'a'), 'l2');
+    assert.is(r.ov.stat(at(r.ov, 'a/l2')).mtim, OLD_NS);
+  } finally { r.done(); }
+});
+
+test('O_TRUNC marks the file modified, also when the copy-up left nothing to cut ([create("b", TRUNC)])', () => {
+  const r = linkedRig();
+  try {
+    r.ov.open(at(r.ov, 'a/f'), { read: false, write: true, truncate: true }).close();
+    const st = r.ov.stat(at(r.ov, 'a/f'));
+    assert.is(st.size, 0n);
+    assert.ok(st.mtim > OLD_NS);
+  } finally { r.done(); }
+});
+
+test('a lower hard link stays one file: copy-up of one name shows in the other ([write("b")], [unlink("b")])', () => {
+  const r = linkedRig();
+  try {
+    assert.is(r.ov.stat(at(r.ov, 'a/hl')).nlink, 2n);
+    write(r.ov, 'a/hl', 'T');
+    assert.is(read(r.ov, 'top'), 'Top', 'the other name, never copied up, shows the copy');
+    const a = r.ov.stat(at(r.ov, 'top')), b = r.ov.stat(at(r.ov, 'a/hl'));
+    assert.equal([a.ino, a.nlink, a.size], [b.ino, 2n, 3n]);
+    write(r.ov, 'top', 'TO'); // copy-up of the second name: a link to the first copy
+    assert.is(read(r.ov, 'a/hl'), 'TOp');
+    assert.is(r.ov.upper.stat(r.ov.upper.lookup(r.ov.upper.root(), 'top')).nlink, 2n, 'one upper inode, two names');
+    r.ov.unlink(at(r.ov, 'a'), 'hl');
+    assert.is(r.ov.stat(at(r.ov, 'top')).nlink, 1n);
+  } finally { r.done(); }
+  const s = linkedRig();
+  try {
+    s.ov.unlink(s.ov.root(), 'top'); // a lower name gone, nothing copied up
+    assert.is(s.ov.stat(at(s.ov, 'a/hl')).nlink, 1n);
+  } finally { s.done(); }
+});
+
+test('renaming over one name of a lower hard link drops the other\'s link count ([rename("c/c", "b")])', () => {
+  const r = linkedRig();
+  try {
+    r.ov.rename(r.ov.root(), 'link', r.ov.root(), 'top');
+    assert.is(r.ov.stat(at(r.ov, 'a/hl')).nlink, 1n);
+    assert.is(read(r.ov, 'a/hl'), 'top');
+  } finally { r.done(); }
+});
+
+test('a lower name keeps the data of a copy whose upper names are all gone ([write("b"), unlink("b"), write("a/c/d")])', () => {
+  const r = linkedRig();
+  try {
+    write(r.ov, 'top', 'T');
+    r.ov.unlink(r.ov.root(), 'top');
+    assert.is(read(r.ov, 'a/hl'), 'Top', 'the copy outlives its last upper name');
+    assert.is(r.ov.stat(at(r.ov, 'a/hl')).nlink, 1n);
+    write(r.ov, 'a/hl', 'TO'); // copied up again, from the copy
+    assert.is(read(r.ov, 'a/hl'), 'TOp');
+    assert.is(r.ov.stat(at(r.ov, 'a/hl')).nlink, 1n);
   } finally { r.done(); }
 });
 
