@@ -7,3 +7,4 @@ CC="${CC:-clang}"
 "$CC" --target=wasm32-wasi -O2 -Wl,--strip-all -o nullcall.wasm nullcall.c
 "$CC" --target=wasm32-wasi -O2 -Wl,--strip-all -o fsops.wasm fsops.c
 "$CC" --target=wasm32-wasi -O2 -Wl,--strip-all -o stattree.wasm stattree.c
+"$CC" --target=wasm32-wasi -O2 -Wl,--strip-all -o fsstress.wasm fsstress.c
