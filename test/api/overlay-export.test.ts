@@ -15,13 +15,14 @@ import { cleanupTmp, fingerprint, ROOT, runCli, show, tmpDir, tree } from '../wa
 test.after(cleanupTmp);
 
 const MUTATE = path.join(ROOT, 'test', 'fixtures', 'api', 'mutate.wasm');
-const STEPS = ['edit', 'unlink', 'rename-dir', 'mkdir', 'create', 'link', 'symlink', 'unlink-lower', 'unlink-x', 'rmdir', 'mkdir-over', 'create-y'];
+const STEPS = ['edit', 'unlink', 'rename-dir', 'mkdir', 'create', 'link', 'symlink', 'unlink-lower', 'unlink-x', 'rmdir', 'mkdir-over', 'create-y', 'edit-linked'];
 
 function lower(): string {
   const dir = tmpDir('asb-export-');
   for (const d of ['etc', 'old', 'keep', 're']) fs.mkdirSync(path.join(dir, d));
   const files: Record<string, string> = { 'etc/motd': 'hello', 'etc/hosts': 'h', 'gone.txt': 'g', 'old/a': 'a', 'old/b': 'b', 'keep/k': 'k', 're/x': 'x' };
   for (const [p, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, p), text);
+  fs.linkSync(path.join(dir, 'etc/hosts'), path.join(dir, 'hostlink'));
   fs.chownSync(path.join(dir, 'etc/motd'), 1234, 5678);
   setHostXattr(path.join(dir, 'etc/motd'), 'user.origin', 'lower');
   return dir;
@@ -42,6 +43,7 @@ function mutateOnHost(dir: string): void {
   fs.rmdirSync(p('re'));
   fs.mkdirSync(p('re'));
   fs.writeFileSync(p('re/y'), 'why');
+  fs.writeFileSync(p('etc/hosts'), 'H2');
 }
 
 interface TarEntry {
@@ -99,9 +101,10 @@ for (const overlay of ['memory', 'self'] as const) {
       const r = await sb.run(MUTATE);
       assert.is(r.stdout.toString(), STEPS.map((s) => `${s} ok\n`).join(''));
       assert.equal(await sb.changes(), [
-        { kind: 'C', path: '/etc' }, { kind: 'C', path: '/etc/motd' },
+        { kind: 'C', path: '/etc' }, { kind: 'C', path: '/etc/hosts' }, { kind: 'C', path: '/etc/motd' },
         { kind: 'A', path: '/fresh' }, { kind: 'A', path: '/fresh/f' }, { kind: 'A', path: '/fresh/g' }, { kind: 'A', path: '/fresh/s' },
         { kind: 'D', path: '/gone.txt' },
+        { kind: 'C', path: '/hostlink' }, // a lower hard link of /etc/hosts: it shows the new bytes too
         { kind: 'C', path: '/keep' }, { kind: 'D', path: '/keep/k' },
         { kind: 'A', path: '/new' }, { kind: 'A', path: '/new/a' }, { kind: 'A', path: '/new/b' },
         { kind: 'D', path: '/old' },
@@ -114,13 +117,14 @@ for (const overlay of ['memory', 'self'] as const) {
     if (overlay === 'memory') assert.equal(fingerprint(dir), before, 'the lower is unchanged');
     const entries = await readTar(file);
     assert.equal(entries.map((e) => `${e.type} ${e.name}${e.linkname ? ` -> ${e.linkname}` : ''}`), [
-      'directory etc/', 'file etc/motd',
+      'directory etc/', 'file etc/hosts', 'file etc/motd',
       'directory fresh/', 'file fresh/f', 'link fresh/g -> fresh/f', 'symlink fresh/s -> f',
       'file .wh.gone.txt',
       'directory keep/', 'file keep/.wh.k',
       'directory new/', 'file new/.wh..wh..opq', 'file new/a', 'file new/b',
       'file .wh.old',
       'directory re/', 'file re/.wh..wh..opq', 'file re/y',
+      'link hostlink -> etc/hosts',
     ]);
     const motd = entries.find((e) => e.name === 'etc/motd')!;
     assert.is(motd.data.toString(), 'changed');
@@ -129,8 +133,12 @@ for (const overlay of ['memory', 'self'] as const) {
     // Applying the layer to the lower gives what the same steps give on the host.
     const applied = tmpDir('asb-applied-');
     const expected = tmpDir('asb-expected-');
-    fs.cpSync(dir, applied, { recursive: true });
-    fs.cpSync(dir, expected, { recursive: true });
+    for (const copy of [applied, expected]) {
+      fs.cpSync(dir, copy, { recursive: true });
+      // cpSync copies a hard link as a second file: make it one file again, as in the lower.
+      fs.rmSync(path.join(copy, 'hostlink'));
+      fs.linkSync(path.join(copy, 'etc/hosts'), path.join(copy, 'hostlink'));
+    }
     applyLayer(applied, entries);
     mutateOnHost(expected);
     assert.equal(tree(applied), tree(expected));

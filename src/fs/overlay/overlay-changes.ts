@@ -73,10 +73,33 @@ function walk(ov: OverlayFilesystem, hidden: ReadonlySet<string>, visit: (v: Vis
   go(upper.root(), ov.lowerLayers.map((fs) => ({ fs, inode: fs.root() })), '');
 }
 
+/**
+ * Lower names that show an upper copy without being in the upper themselves (a hard-linked lower
+ * file written through another name): walks the merged tree, only when there are such copies.
+ */
+function linkedBelow(ov: OverlayFilesystem, inUpper: ReadonlySet<string>): { path: string; copy: Inode }[] {
+  const copies = ov.copiesShownBelow();
+  if (copies.size === 0) return [];
+  const out: { path: string; copy: Inode }[] = [];
+  const go = (dir: Inode, prefix: string): void => {
+    for (const e of ov.readdir(dir).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = prefix + e.name;
+      const child = ov.lookup(dir, e.name);
+      if (child.type === FileType.DIRECTORY) { go(child, `${path}/`); continue; }
+      const copy = copies.get(ov.stat(child).ino);
+      if (copy !== undefined && !inUpper.has(path)) out.push({ path, copy });
+    }
+  };
+  go(ov.root(), '');
+  return out;
+}
+
 /** docker diff: every path of the upper, and each lower name it deletes or an opaque directory hides; sorted by path. */
 export function upperChanges(ov: OverlayFilesystem, hidden: ReadonlySet<string> = new Set()): UpperChange[] {
   const out: UpperChange[] = [];
+  const inUpper = new Set<string>();
   walk(ov, hidden, (v) => {
+    inUpper.add(v.path);
     if (v.inode === undefined) { out.push({ kind: 'D', path: `/${v.path}` }); return; }
     out.push({ kind: v.inLower ? 'C' : 'A', path: `/${v.path}` });
     for (const name of v.hiddenBelow) {
@@ -84,6 +107,7 @@ export function upperChanges(ov: OverlayFilesystem, hidden: ReadonlySet<string> 
       if (shadowed === undefined) out.push({ kind: 'D', path: `/${v.path}/${name}` });
     }
   });
+  for (const { path } of linkedBelow(ov, inUpper)) out.push({ kind: 'C', path: `/${path}` });
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
@@ -92,38 +116,48 @@ export function upperLayerEntries(ov: OverlayFilesystem, hidden: ReadonlySet<str
   const upper = ov.upper;
   const out: LayerEntry[] = [];
   const firstPath = new Map<bigint, string>();
+  const inUpper = new Set<string>();
   walk(ov, hidden, (v) => {
+    inUpper.add(v.path);
     if (v.inode === undefined) {
       const slash = v.path.lastIndexOf('/') + 1;
       out.push({ path: v.path.slice(0, slash) + WHITEOUT_PREFIX + v.path.slice(slash), type: 'whiteout', mode: 0o644, uid: 0, gid: 0, mtimeNs: 0n });
       return;
     }
-    const st = upper.stat(v.inode);
-    const xattrs = new Map([...upper.listXattrs(v.inode)].filter(([name]) => !name.startsWith(OVERLAY_XATTR_PREFIX)));
-    const meta = {
-      path: v.path, mode: st.mode ?? 0o644, uid: st.uid ?? 0, gid: st.gid ?? 0, mtimeNs: st.mtim,
-      ...(xattrs.size > 0 ? { xattrs } : {}),
-    };
-    switch (v.inode.type) {
-      case FileType.DIRECTORY:
-        out.push({ ...meta, type: 'dir' });
-        if (v.opaque) out.push({ path: `${v.path}/${OPAQUE_MARKER}`, type: 'opaque', mode: 0o644, uid: 0, gid: 0, mtimeNs: st.mtim });
-        return;
-      case FileType.SYMBOLIC_LINK:
-        out.push({ ...meta, type: 'symlink', target: upper.readlink(v.inode) });
-        return;
-      case FileType.REGULAR_FILE: {
-        const first = firstPath.get(v.inode.ino);
-        if (first !== undefined) { out.push({ ...meta, type: 'hardlink', target: first }); return; }
-        firstPath.set(v.inode.ino, v.path);
-        out.push({ ...meta, type: 'file', data: readAll(upper, v.inode, Number(st.size)) });
-        return;
-      }
-      default:
-        return; // the upper holds no other kind a guest could make
+    if (v.inode.type === FileType.DIRECTORY) {
+      const dir = entryOf(upper, v.inode, v.path);
+      out.push(dir);
+      if (v.opaque) out.push({ path: `${v.path}/${OPAQUE_MARKER}`, type: 'opaque', mode: 0o644, uid: 0, gid: 0, mtimeNs: dir.mtimeNs });
+      return;
     }
+    const first = firstPath.get(v.inode.ino);
+    if (first !== undefined) { out.push({ ...entryOf(upper, v.inode, v.path, false), type: 'hardlink', target: first }); return; }
+    firstPath.set(v.inode.ino, v.path);
+    out.push(entryOf(upper, v.inode, v.path));
   });
+  for (const { path, copy } of linkedBelow(ov, inUpper)) {
+    const first = firstPath.get(copy.ino);
+    if (first !== undefined) { out.push({ ...entryOf(upper, copy, path, false), type: 'hardlink', target: first }); continue; }
+    // Every upper name of the copy is gone (only lower names show it): this name carries it.
+    firstPath.set(copy.ino, path);
+    out.push(entryOf(upper, copy, path));
+  }
   return out;
+}
+
+/** The layer entry of an upper directory, file or symlink (`withData`: a file's bytes too). */
+function entryOf(upper: TmpFilesystem, inode: Inode, path: string, withData = true): LayerEntry {
+  const st = upper.stat(inode);
+  const xattrs = new Map([...upper.listXattrs(inode)].filter(([name]) => !name.startsWith(OVERLAY_XATTR_PREFIX)));
+  const meta = {
+    path, mode: st.mode ?? 0o644, uid: st.uid ?? 0, gid: st.gid ?? 0, mtimeNs: st.mtim,
+    ...(xattrs.size > 0 ? { xattrs } : {}),
+  };
+  switch (inode.type) {
+    case FileType.DIRECTORY: return { ...meta, type: 'dir' };
+    case FileType.SYMBOLIC_LINK: return { ...meta, type: 'symlink', target: upper.readlink(inode) };
+    default: return { ...meta, type: 'file', ...(withData ? { data: readAll(upper, inode, Number(st.size)) } : {}) };
+  }
 }
 
 function readAll(upper: TmpFilesystem, inode: Inode, size: number): Uint8Array {

@@ -64,6 +64,19 @@ export class OverlayFilesystem implements FilesystemImpl {
   /** The lower layers, topmost first. */
   get lowerLayers(): readonly FilesystemImpl[] { return this.lowers; }
 
+  /**
+   * Hard-linked lower files copied up through one name while other lower names still show the
+   * copy: overlay inode number → the copy in the upper. An export must name those lower names
+   * too, since nothing in the upper does.
+   */
+  copiesShownBelow(): Map<bigint, Inode> {
+    const out = new Map<bigint, Inode>();
+    for (const links of this.lowerLinks.values()) {
+      if (links.upper && links.gone < links.lowerNlink) out.set(this.inos.get(`0:${links.upper.ino}`)!, links.upper);
+    }
+    return out;
+  }
+
   root(): Inode { return this.rootDentry; }
 
   parent(dir: Inode): Inode { return this.dentry(dir).parent ?? this.rootDentry; }
