@@ -54,6 +54,19 @@ export class FrameWriter {
     this.pos += written;
     return this;
   }
+  /**
+   * u32 length, then up to `max` bytes that `fill` writes straight into the window (no copy).
+   * `fill` returns the count, or null to leave the frame as it was.
+   */
+  bytesFilled<N extends number | null>(max: number, fill: (dst: Uint8Array) => N): N {
+    const start = this.pos;
+    const at = this.need(4 + max) + 4;
+    const n = fill(this.window.subarray(at, at + max));
+    if (n === null) { this.pos = start; return n; }
+    this.view.setUint32(start, n as number, true);
+    this.pos = at + (n as number);
+    return n;
+  }
   /** Reserves `n` bytes for the caller to fill in place; returns their offset in the window. */
   reserve(n: number): number { return this.need(n); }
 }

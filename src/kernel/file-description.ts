@@ -23,8 +23,12 @@ export abstract class FileDescription {
   /** Where it lives in the VFS, for fs-backed descriptions. */
   readonly location: Location | undefined = undefined;
 
-  read(_max: number): Uint8Array | typeof WOULD_BLOCK { return fail(Errno.BADF); }
-  pread(_max: number, _offset: number): Uint8Array { return fail(Errno.SPIPE); }
+  /**
+   * Reads into `dst` (a view of the reply window: the bytes land where the guest's reply goes,
+   * nothing is allocated or copied on the way); the count, or WOULD_BLOCK.
+   */
+  read(_dst: Uint8Array): number | typeof WOULD_BLOCK { return fail(Errno.BADF); }
+  pread(_dst: Uint8Array, _offset: number): number { return fail(Errno.SPIPE); }
   /** `data` is a view of the ring window, valid only during the call: copy what you keep. */
   write(_data: Uint8Array): number { return fail(Errno.BADF); }
   pwrite(_data: Uint8Array, _offset: number): number { return fail(Errno.SPIPE); }
@@ -50,19 +54,16 @@ export class RegularFileDescription extends FileDescription {
     super();
   }
 
-  override read(max: number): Uint8Array {
+  override read(dst: Uint8Array): number {
     if (!this.readable) fail(Errno.BADF);
-    const dst = new Uint8Array(max);
     const n = this.handle.read(dst, this.offset);
     this.offset += n;
-    return n === max ? dst : dst.subarray(0, n);
+    return n;
   }
 
-  override pread(max: number, offset: number): Uint8Array {
+  override pread(dst: Uint8Array, offset: number): number {
     if (!this.readable) fail(Errno.BADF);
-    const dst = new Uint8Array(max);
-    const n = this.handle.read(dst, offset);
-    return n === max ? dst : dst.subarray(0, n);
+    return this.handle.read(dst, offset);
   }
 
   override write(data: Uint8Array): number {
@@ -137,7 +138,7 @@ export class DirectoryDescription extends FileDescription {
 
   override stat(): Stat { return this.vfs.stat(this.location); }
   override setTimes(change: StatChange): void { this.vfs.setStat(this.location, change); }
-  override read(): Uint8Array { return fail(Errno.ISDIR); }
+  override read(): number { return fail(Errno.ISDIR); }
   override write(): number { return fail(Errno.ISDIR); }
   override setSize(): void { fail(Errno.ISDIR); }
   override allocate(): void { fail(Errno.ISDIR); }

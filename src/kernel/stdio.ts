@@ -30,19 +30,19 @@ export class StdinDescription extends FileDescription {
     this.onReadable?.();
   }
 
-  override read(max: number): Uint8Array | typeof WOULD_BLOCK {
-    if (this.buffered === 0) return this.ended ? new Uint8Array(0) : WOULD_BLOCK;
-    const out = new Uint8Array(Math.min(max, this.buffered));
+  override read(dst: Uint8Array): number | typeof WOULD_BLOCK {
+    if (this.buffered === 0) return this.ended ? 0 : WOULD_BLOCK;
+    const want = Math.min(dst.byteLength, this.buffered);
     let n = 0;
-    while (n < out.byteLength) {
+    while (n < want) {
       const c = this.chunks[0]!;
-      const take = Math.min(c.byteLength, out.byteLength - n);
-      out.set(c.subarray(0, take), n);
+      const take = Math.min(c.byteLength, want - n);
+      dst.set(c.subarray(0, take), n);
       n += take;
       if (take === c.byteLength) this.chunks.shift(); else this.chunks[0] = c.subarray(take);
     }
     this.buffered -= n;
-    return out;
+    return n;
   }
 
   override pollRead(): ReadReadiness {
@@ -62,7 +62,7 @@ export class OutputDescription extends FileDescription {
     return data.byteLength;
   }
 
-  override read(): Uint8Array { return fail(Errno.BADF); }
+  override read(): number { return fail(Errno.BADF); }
   override stat(): Stat { return { ...EPOCH, type: this.filetype }; }
   override setTimes(): void { /* like a pipe */ }
 }

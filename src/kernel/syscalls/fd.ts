@@ -110,7 +110,8 @@ export function fdPread(t: Task, r: ServerRing): number {
   const fd = r.reader.u32(); const len = r.reader.u32(); const offset = r.reader.u64();
   const e = t.fds.need(fd, R.FD_READ | R.FD_SEEK);
   if (offset > BigInt(Number.MAX_SAFE_INTEGER)) fail(Errno.INVAL);
-  r.writer.bytes(e.description.pread(maxData(r, len), Number(offset)));
+  const d = e.description;
+  r.writer.bytesFilled(maxData(r, len), (dst) => d.pread(dst, Number(offset)));
   return 0;
 }
 
@@ -143,9 +144,9 @@ export function fdRead(t: Task, r: ServerRing): number {
   const len = maxData(r, asked);
   const d = e.description;
   const attempt = (): number => {
-    const data = d.read(len);
-    if (data === WOULD_BLOCK) return d.fdflags & FDFLAG_NONBLOCK ? Errno.AGAIN : HELD;
-    r.writer.bytes(data).u8(d.filetype === FileType.REGULAR_FILE && data.byteLength === len ? 1 : 0);
+    const n = r.writer.bytesFilled(len, (dst) => d.read(dst));
+    if (n === WOULD_BLOCK) return d.fdflags & FDFLAG_NONBLOCK ? Errno.AGAIN : HELD;
+    r.writer.u8(d.filetype === FileType.REGULAR_FILE && n === len ? 1 : 0);
     return 0;
   };
   const status = attempt();
