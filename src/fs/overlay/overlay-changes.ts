@@ -8,7 +8,7 @@ import { FileType } from '../../wasi/abi.js';
 import { unlessNoent } from '../../wasi/errno.js';
 import type { TmpFilesystem } from '../tmpfs/tmp-filesystem.js';
 import type { FilesystemImpl, Inode } from '../vfs/filesystem.js';
-import { OPAQUE_XATTR, OVERLAY_XATTR_PREFIX, type OverlayFilesystem } from './overlay-filesystem.js';
+import { OVERLAY_XATTR_PREFIX, type OverlayFilesystem } from './overlay-filesystem.js';
 
 export type ChangeKind = 'A' | 'C' | 'D';
 
@@ -58,12 +58,12 @@ function walk(ov: OverlayFilesystem, hidden: ReadonlySet<string>, visit: (v: Vis
       const path = prefix + name;
       const below = prefix === '' && hidden.has(name) ? []
         : lowers.flatMap((l) => { const x = unlessNoent(() => l.fs.lookup(l.inode, name, [])); return x ? [{ fs: l.fs, inode: x }] : []; });
-      if (isWhiteout(upper, u)) {
+      if (ov.isWhiteout(u)) {
         if (below.length > 0) visit({ path, inode: undefined, inLower: true, opaque: false, hiddenBelow: [] });
         continue;
       }
       const isDir = u.type === FileType.DIRECTORY;
-      const opaque = isDir && isOpaque(upper, u);
+      const opaque = isDir && ov.isOpaque(u);
       const lowerDirs = below.filter((l) => l.inode.type === FileType.DIRECTORY);
       const hiddenBelow = opaque ? [...new Set(lowerDirs.flatMap((l) => l.fs.readdir(l.inode).map((e) => e.name)))].sort() : [];
       visit({ path, inode: u, inLower: below.length > 0, opaque, hiddenBelow });
@@ -174,13 +174,4 @@ function readAll(upper: TmpFilesystem, inode: Inode, size: number): Uint8Array {
   } finally {
     h.close();
   }
-}
-
-function isWhiteout(upper: TmpFilesystem, inode: Inode): boolean {
-  return inode.type === FileType.CHARACTER_DEVICE && upper.rdevOf(inode) === 0;
-}
-
-function isOpaque(upper: TmpFilesystem, inode: Inode): boolean {
-  const v: unknown = upper.getXattr(inode, OPAQUE_XATTR);
-  return v === 'y' || (v instanceof Uint8Array && v.length === 1 && v[0] === 0x79);
 }

@@ -246,11 +246,13 @@ export class OverlayFilesystem implements FilesystemImpl {
     return o;
   }
 
-  private isWhiteout(u: Inode): boolean {
+  /** Whether an upper inode is a whiteout (char device 0:0). */
+  isWhiteout(u: Inode): boolean {
     return u.type === FileType.CHARACTER_DEVICE && this.upper.rdevOf(u) === 0;
   }
 
-  private isOpaque(u: Inode): boolean {
+  /** Whether an upper directory is marked opaque. */
+  isOpaque(u: Inode): boolean {
     return this.upper.getXattr(u, OPAQUE_XATTR) === 'y';
   }
 
