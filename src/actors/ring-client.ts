@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { currentCpu, leaveSharedCpu } from './cpu-placement.js';
 import { FrameReader, FrameWriter } from './frame.js';
 import {
-  DoorbellSlot, RING_HEADER_BYTES, RingSlot, RingState, SPIN_BUDGET_NS,
+  DoorbellSlot, RING_HEADER_BYTES, RingSlot, RingState, SPIN_BUDGET_NS, WAKE_SPIN_NS,
   releaseSpinner, tryAcquireSpinner, type RingDescriptor,
 } from './ring-layout.js';
 
@@ -45,8 +46,8 @@ export class RingClient {
 
   /** Sends the `writer.pos` bytes written as a request with `code`; returns the reply's status. */
   call(code: number): number {
-    this.post(code);
-    this.awaitResponseSync();
+    const wokeServer = this.post(code);
+    this.awaitResponseSync(wokeServer && this.spinNs > 0 ? Math.max(this.spinNs, WAKE_SPIN_NS) : this.spinNs);
     return this.finish();
   }
 
@@ -63,7 +64,8 @@ export class RingClient {
     return this.finish();
   }
 
-  private post(code: number): void {
+  /** Hands the request over; true if the server was parked and had to be woken. */
+  private post(code: number): boolean {
     const s = this.state;
     if (Atomics.load(s, RingSlot.STATE) === RingState.SHUTDOWN) throw new RingClosedError('ring is shut down');
     s[RingSlot.LENGTH] = this.writer.pos;
@@ -71,18 +73,19 @@ export class RingClient {
     s[RingSlot.HELD] = 0;
     Atomics.store(s, RingSlot.STATE, RingState.REQUEST);
     const db = this.doorbell;
-    if (Atomics.load(db, DoorbellSlot.SERVER_PARKED) !== 0) {
-      Atomics.add(db, DoorbellSlot.SEQ, 1);
-      Atomics.notify(db, DoorbellSlot.SEQ, 1);
-    }
     this.calls++;
+    if (Atomics.load(db, DoorbellSlot.SERVER_PARKED) === 0) return false;
+    Atomics.store(db, DoorbellSlot.CLIENT_CPU, currentCpu());
+    Atomics.add(db, DoorbellSlot.SEQ, 1);
+    Atomics.notify(db, DoorbellSlot.SEQ, 1);
+    return true;
   }
 
-  private awaitResponseSync(): void {
+  private awaitResponseSync(spinNs: number): void {
     const s = this.state;
-    if (this.spinNs > 0 && Atomics.load(s, RingSlot.HELD) === 0 && tryAcquireSpinner(this.spin)) {
+    if (spinNs > 0 && Atomics.load(s, RingSlot.HELD) === 0 && tryAcquireSpinner(this.spin)) {
       try {
-        const deadline = now() + this.spinNs;
+        const deadline = now() + spinNs;
         for (let i = 1; ; i++) {
           if (Atomics.load(s, RingSlot.STATE) !== RingState.REQUEST) return;
           if ((i & 63) === 0 && (Atomics.load(s, RingSlot.HELD) !== 0 || now() > deadline)) break;
@@ -95,6 +98,7 @@ export class RingClient {
     Atomics.store(s, RingSlot.CLIENT_PARKED, 1);
     while (Atomics.load(s, RingSlot.STATE) === RingState.REQUEST) Atomics.wait(s, RingSlot.STATE, RingState.REQUEST);
     Atomics.store(s, RingSlot.CLIENT_PARKED, 0);
+    leaveSharedCpu(Atomics.load(s, RingSlot.SERVER_CPU));
   }
 
   private finish(): number {

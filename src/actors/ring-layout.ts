@@ -19,6 +19,8 @@ export const enum RingSlot {
   CLIENT_PARKED = 3,
   /** 1 when the server will answer later (blocking call): the client parks at once. */
   HELD = 4,
+  /** The server's CPU, recorded before it wakes a parked client (cpu-placement.ts). */
+  SERVER_CPU = 5,
 }
 
 export const enum RingState {
@@ -35,6 +37,8 @@ export const enum DoorbellSlot {
   SEQ = 0,
   /** 1 while the server sleeps. */
   SERVER_PARKED = 1,
+  /** The CPU of the client that last rang, recorded before it woke the server (cpu-placement.ts). */
+  CLIENT_CPU = 2,
 }
 
 /**
@@ -57,6 +61,15 @@ export const DEFAULT_WINDOW_BYTES = 64 * 1024;
  * 20 µs keeps a busy ring hot at ~0.3 µs a round trip and an idle sandbox near 0.2 cores (DESIGN §2).
  */
 export const SPIN_BUDGET_NS = 20_000;
+
+/**
+ * Spin this long after waking a parked peer. Its wake-up takes 40–60 µs (DESIGN §2), longer than
+ * SPIN_BUDGET_NS: a side that spun only that long for the woken peer's next message would park
+ * too, and from then on every call pays two wake-ups (both sides taking turns asleep) until
+ * timing happens to line up again. Spinning past one wake-up puts the pair back on the hot path
+ * after a single slow call. The longer spin ends as soon as the peer's message arrives.
+ */
+export const WAKE_SPIN_NS = 200_000;
 
 /** What crosses a thread boundary to attach to a ring: plain data, postable. */
 export interface RingDescriptor {

@@ -1,7 +1,8 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { currentCpu, leaveSharedCpu } from './cpu-placement.js';
 import { FrameError, FrameReader, FrameWriter } from './frame.js';
 import {
-  DoorbellSlot, RING_HEADER_BYTES, RingSlot, RingState, SPIN_BUDGET_NS,
+  DoorbellSlot, RING_HEADER_BYTES, RingSlot, RingState, SPIN_BUDGET_NS, WAKE_SPIN_NS,
   releaseSpinner, tryAcquireSpinner, type RingDescriptor,
 } from './ring-layout.js';
 
@@ -20,14 +21,17 @@ export class ServerRing {
     this.writer = new FrameWriter(window);
   }
 
-  /** Hands the reply (status + the `writer.pos` bytes written) back to the client. */
-  complete(status: number): void {
+  /** Hands the reply (status + the `writer.pos` bytes written) back to the client; true if it had to wake it. */
+  complete(status: number): boolean {
     const s = this.state;
     this.held = false;
     s[RingSlot.LENGTH] = this.writer.pos;
     s[RingSlot.CODE] = status;
     Atomics.store(s, RingSlot.STATE, RingState.RESPONSE);
-    if (Atomics.load(s, RingSlot.CLIENT_PARKED) !== 0) Atomics.notify(s, RingSlot.STATE);
+    if (Atomics.load(s, RingSlot.CLIENT_PARKED) === 0) return false;
+    Atomics.store(s, RingSlot.SERVER_CPU, currentCpu());
+    Atomics.notify(s, RingSlot.STATE);
+    return true;
   }
 
   /** Tells the client the answer will come later, so it parks instead of spinning. */
@@ -71,8 +75,9 @@ export interface RingServerOptions {
 const now = (): number => performance.now() * 1e6;
 
 /**
- * One loop serving many rings. It spins ~20 µs after the last request, then parks on the doorbell
- * with Atomics.waitAsync, so timers and control-plane messages run while the sandbox is idle.
+ * One loop serving many rings. It spins ~20 µs after the last request (WAKE_SPIN_NS if that
+ * request's client had parked and had to be woken), then parks on the doorbell with
+ * Atomics.waitAsync, so timers and control-plane messages run while the sandbox is idle.
  */
 export class RingServer {
   private readonly rings: ServerRing[] = [];
@@ -83,6 +88,8 @@ export class RingServer {
   private nextId = 1;
   requests = 0;
   parks = 0;
+  /** A reply had to wake its client since the loop last went idle: spin for the client's next call. */
+  private wokeClient = false;
 
   constructor(doorbell: SharedArrayBuffer, spin: SharedArrayBuffer, private readonly handler: RingHandler, private readonly options: RingServerOptions) {
     this.doorbell = new Int32Array(doorbell);
@@ -148,12 +155,13 @@ export class RingServer {
       else { status = this.options.failureStatus; this.options.onHandlerError?.(e); }
     }
     if (status === HELD) { if (!ring.held) ring.hold(); return; }
-    ring.complete(status);
+    if (ring.complete(status)) this.wokeClient = true;
   }
 
   private async loop(): Promise<void> {
     const db = this.doorbell;
     const spinNs = this.options.spinNs ?? SPIN_BUDGET_NS;
+    const wakeSpinNs = spinNs > 0 ? Math.max(spinNs, WAKE_SPIN_NS) : 0;
     const sliceNs = (this.options.sliceMs ?? 4) * 1e6;
     let sliceStart = now();
     while (this.running) {
@@ -172,11 +180,12 @@ export class RingServer {
           if ((i & 15) !== 0) continue;
           const t = now();
           if (idleSince < 0) idleSince = t;
-          else if (t - idleSince > spinNs) break;
+          else if (t - idleSince > (this.wokeClient ? wakeSpinNs : spinNs)) break;
         }
       } finally {
         if (spinning) releaseSpinner(this.spin);
         spinning = false;
+        this.wokeClient = false;
       }
       if (now() - sliceStart > sliceNs) {
         await yieldToEventLoop();
@@ -190,6 +199,8 @@ export class RingServer {
         this.parks++;
         const r = Atomics.waitAsync(db, DoorbellSlot.SEQ, seq);
         if (r.async) await r.value; else await yieldToEventLoop();
+        // Woken by a client, which may have been put on this CPU meanwhile (cpu-placement.ts).
+        leaveSharedCpu(Atomics.load(db, DoorbellSlot.CLIENT_CPU));
       }
       Atomics.store(db, DoorbellSlot.SERVER_PARKED, 0);
       sliceStart = now();

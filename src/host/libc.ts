@@ -128,6 +128,20 @@ export function dupCloexec(fd: number): number {
   return check(c.fcntl(fd, F_DUPFD_CLOEXEC, 0) as number);
 }
 
+/**
+ * Grows this process's fd table to at least `slots` entries now, by duplicating `fd` high and
+ * closing the copy. In a multi-threaded process each growth of the table waits for an RCU grace
+ * period (milliseconds here): left to happen while serving, the doublings up to ~1000 cached
+ * host FDs stall single syscalls of the guest for that long. The table never shrinks, so once is
+ * enough. Best effort: under a lower RLIMIT_NOFILE the table cannot grow past it anyway.
+ */
+export function reserveFdTable(fd: number, slots: number): void {
+  for (let n = slots; n >= 256; n >>= 1) {
+    const copy = c.fcntl(fd, F_DUPFD_CLOEXEC, n - 1) as number;
+    if (copy >= 0) { c.close(copy); return; }
+  }
+}
+
 export function lseek(fd: number, offset: number, whence: number): number {
   return check(Number(c.lseek(fd, offset, whence)));
 }
@@ -151,6 +165,11 @@ export interface HostStat {
 }
 
 const statxBuf = Buffer.alloc(256);
+// Typed views, so each field is one load and each u64 one BigInt, not Buffer's readBigUInt64LE
+// (two BigInts and a shift per field): a directfs stat that misses the cache decodes one of these.
+const statx32 = new Uint32Array(statxBuf.buffer, statxBuf.byteOffset, 64);
+const statxU64 = new BigUint64Array(statxBuf.buffer, statxBuf.byteOffset, 32);
+const statxI64 = new BigInt64Array(statxBuf.buffer, statxBuf.byteOffset, 32);
 
 function makedev(major: number, minor: number): bigint {
   // glibc's makedev: the 64-bit dev_t splits major and minor into low and high parts.
@@ -159,20 +178,22 @@ function makedev(major: number, minor: number): bigint {
   return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
 }
 
-function statxTime(b: Buffer, at: number): bigint {
-  return b.readBigInt64LE(at) * 1_000_000_000n + BigInt(b.readUInt32LE(at + 8));
+/** The statx_timestamp at 32-bit slot `at`, in nanoseconds. */
+function statxTime(at: number): bigint {
+  return statxI64[at >> 1]! * 1_000_000_000n + BigInt(statx32[at + 2]!);
 }
 
 /** statx(2); with `path` '' and AT_EMPTY_PATH it stats `dirfd` itself (O_PATH descriptors too). */
 export function statx(dirfd: number, path: string, flags: number): HostStat {
-  const b = statxBuf;
-  check(c.statx(dirfd, cstr(path), flags, STATX_BASIC_STATS, b) as number);
-  // struct statx offsets (include/uapi/linux/stat.h).
+  check(c.statx(dirfd, cstr(path), flags, STATX_BASIC_STATS, statxBuf) as number);
+  const w = statx32, mode = w[7]! & 0xffff;
+  // struct statx byte offsets (include/uapi/linux/stat.h), read as slot = offset / width: nlink 16,
+  // uid 20, gid 24, mode 28, ino 32, size 40, blocks 48, atime 64, ctime 96, mtime 112, dev 136/140.
   return {
-    nlink: b.readUInt32LE(16), uid: b.readUInt32LE(20), gid: b.readUInt32LE(24), mode: b.readUInt16LE(28),
-    ino: b.readBigUInt64LE(32), size: b.readBigUInt64LE(40), blocks: b.readBigUInt64LE(48),
-    atimeNs: statxTime(b, 64), ctimeNs: statxTime(b, 96), mtimeNs: statxTime(b, 112),
-    dev: makedev(b.readUInt32LE(136), b.readUInt32LE(140)),
+    nlink: w[4]!, uid: w[5]!, gid: w[6]!, mode,
+    ino: statxU64[4]!, size: statxU64[5]!, blocks: statxU64[6]!,
+    atimeNs: statxTime(16), ctimeNs: statxTime(24), mtimeNs: statxTime(28),
+    dev: makedev(w[34]!, w[35]!),
   };
 }
 

@@ -80,7 +80,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   private readonly lru = new Set<GoferDentry>();
   /** Those of `lru` that hold a control FD, in the order they were last passed over by eviction (second chance). */
   private readonly pinned = new Set<GoferDentry>();
-  /** Misses are walked with WalkStat and leave FD-less dentries (directfs: a statx is cheap, an FD is not). */
+  /** A miss's last name is stat'ed (WalkStat) and left FD-less (directfs: a statx is cheap, an FD is not). */
   private readonly walkByStat: boolean;
   /** By inode number, so hard links share them; oldest first, bounded like the dentries. */
   private readonly attrs = new Map<bigint, CachedAttrs>();
@@ -135,7 +135,15 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
 
     const names = this.walkNames(name, ahead);
     if (this.walkByStat) return this.lookupByStat(d, names);
-    // Walk `name` and what follows it in one RPC.
+    const { first } = this.walkFds(d, names);
+    return first;
+  }
+
+  /**
+   * One Walk RPC for `names` from `d`: the dentries it reaches hold control FDs. Returns the
+   * first (what a lookup returns) and the last; fails as the lookup of `names[0]` would.
+   */
+  private walkFds(d: GoferDentry, names: string[]): { first: GoferDentry; last: GoferDentry; all: boolean } {
     const { status, inodes } = this.conn.rpc('Walk', { dirFd: d.fd, names });
     const n = Math.min(inodes.length, names.length);
     let parent = d;
@@ -150,7 +158,8 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
       this.setNegative(parent, names[i]!);
     }
     this.evict(first);
-    return first ?? fail(status === WalkStatus.NotExist ? Errno.NOENT : Errno.NOTDIR);
+    if (first === undefined) fail(status === WalkStatus.NotExist ? Errno.NOENT : Errno.NOTDIR);
+    return { first, last: parent, all: i === names.length };
   }
 
   /** `name` and as much of what follows it as fits one request and its reply. */
@@ -167,15 +176,23 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   }
 
   /**
-   * Directfs: one WalkStat (a statx per component, no FD kept) instead of a Walk. The dentries it
-   * makes hold no host FD until something needs one, and are then revived by name like evicted
-   * ones (same inode, or ESTALE). A stat that misses the cache thus costs one statx, not an
-   * openat2 + statx + close.
+   * Directfs: the file a lookup ends on is stat'ed by WalkStat, which opens nothing, so its dentry
+   * holds no host FD until something needs one (it is then revived by name like an evicted one:
+   * same inode, or ESTALE). A stat that misses the cache costs one statx, not an openat2 + statx +
+   * close. The directories on the way are Walked instead, keeping their FDs: the next miss beneath
+   * them needs one, and reviving it later would cost an openat2 + statx more.
    */
   private lookupByStat(d: GoferDentry, names: string[]): GoferDentry {
+    let first: GoferDentry | undefined;
+    if (names.length > 1) {
+      const walked = this.walkFds(d, names.slice(0, -1));
+      if (!walked.all || walked.last.type !== FileType.DIRECTORY) return walked.first;
+      first = walked.first;
+      d = this.live(walked.last); // eviction may have taken its FD already
+      names = names.slice(-1);
+    }
     const { stats } = this.conn.rpc('WalkStat', { dirFd: d.fd, names });
     let parent = d;
-    let first: GoferDentry | undefined;
     const n = Math.min(stats.length, names.length);
     for (let i = 0; i < n && parent.type === FileType.DIRECTORY; i++) {
       parent = this.insert(parent, names[i]!, stats[i]!, -1);

@@ -52,6 +52,11 @@ const MAX_HOST_DIRENT = 280;
 const FALLOC_MODES = 1;
 /** openDirChild: the name no longer holds a directory. */
 const SWAPPED = -2;
+/**
+ * fd-table slots reserved up front: room for goferfs's 1000 cached control FDs (GoferFilesystem)
+ * on a few mounts, plus open files, without the table growing while the guest waits.
+ */
+const FD_TABLE_SLOTS = 4096;
 
 export class GoferServer extends ProtocolServer {
   private readonly controls = new Map<FdId, ControlFd>();
@@ -65,6 +70,7 @@ export class GoferServer extends ProtocolServer {
   constructor(private readonly rootFd: number, options: GoferServerOptions) {
     super(options.readOnly);
     this.procSelfFd = options.procSelfFd;
+    libc.reserveFdTable(rootFd, FD_TABLE_SLOTS);
     this.register();
   }
 

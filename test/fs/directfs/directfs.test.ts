@@ -1,5 +1,6 @@
-// directfs: goferfs over a GoferServer in this thread, on real host FDs. A miss is one WalkStat
-// (statx per component) that leaves FD-less dentries; an FD is made only when a file is used.
+// directfs: goferfs over a GoferServer in this thread, on real host FDs. A miss Walks the
+// directories on the way (they keep FDs: the next miss beneath them needs one) and WalkStats the
+// last name, which leaves an FD-less dentry; its FD is made only when the file is used.
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -25,21 +26,27 @@ function resolve(gfs: GoferFilesystem, p: string): Inode {
   return cur;
 }
 
-test('a stat that misses costs one WalkStat; the file gets an FD only when opened', () => {
+test('a stat that misses Walks the directories and WalkStats the file, which gets an FD only when opened', () => {
   const dir = makeHostDir();
   try {
     fs.mkdirSync(path.join(dir, 'a/b'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'a/b/f'), 'hello');
+    fs.writeFileSync(path.join(dir, 'a/b/g'), '');
     const gfs = mount(dir);
     const f = resolve(gfs, 'a/b/f');
     assert.is(gfs.stat(f).size, 5n);
-    assert.equal({ walk: gfs.rpcCounts.Walk, walkStat: gfs.rpcCounts.WalkStat, fstat: gfs.rpcCounts.FStat }, { walk: 0, walkStat: 1, fstat: 0 });
+    assert.equal({ walk: gfs.rpcCounts.Walk, walkStat: gfs.rpcCounts.WalkStat, fstat: gfs.rpcCounts.FStat }, { walk: 1, walkStat: 1, fstat: 0 });
+    assert.is(gfs.cachedDentries, 2, 'a and b hold FDs; f does not');
+    const g = resolve(gfs, 'a/b/g');
+    assert.is(errnoOfCall(() => gfs.lookup(g, 'x', [])), Errno.NOTDIR);
+    assert.equal({ walk: gfs.rpcCounts.Walk, walkStat: gfs.rpcCounts.WalkStat }, { walk: 1, walkStat: 2 }, 'a miss beneath b needs no revival of b');
     const h = gfs.open(f, { read: true, write: false, truncate: false });
     const buf = new Uint8Array(5);
     assert.is(h.read(buf, 0), 5);
     assert.is(Buffer.from(buf).toString(), 'hello');
     h.close();
-    assert.is(gfs.rpcCounts.Walk, 3, 'opening gave a, b and f their FDs, each by walking its name again');
+    assert.is(gfs.rpcCounts.Walk, 2, 'opening gave f its FD by walking its name again');
+    assert.is(gfs.cachedDentries, 3);
     gfs.release();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
