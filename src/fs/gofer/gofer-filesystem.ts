@@ -26,7 +26,7 @@ import type { RingDescriptor } from '../../actors/ring-layout.js';
 import { FileType } from '../../wasi/abi.js';
 import { Errno, SyscallError, fail } from '../../wasi/errno.js';
 import type {
-  DirEntry, FileHandle, FilesystemImpl, Inode, OpenAccess, OperationClock, Stat, StatChange,
+  DirEntry, FileHandle, FilesystemImpl, Inode, OpenAccess, OperationClock, PathAhead, Stat, StatChange,
 } from '../vfs/filesystem.js';
 import { GoferConnection, type GoferChannel } from './gofer-connection.js';
 import { GoferDentry, type HandleAccess } from './gofer-dentry.js';
@@ -120,7 +120,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     return this.dentry(dir).parent ?? this.rootDentry;
   }
 
-  lookup(dir: Inode, name: string, ahead: readonly string[]): Inode {
+  lookup(dir: Inode, name: string, ahead: PathAhead): Inode {
     let d = this.dentry(dir);
     if (d.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
     // A hit needs no FD on the directory (an evicted one has no cached children to hit).
@@ -133,7 +133,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     }
     d = this.live(d);
 
-    const names = this.walkNames(name, ahead);
+    const names = this.walkNames(name, ahead.ahead());
     if (this.walkByStat) return this.lookupByStat(d, names);
     const { first } = this.walkFds(d, names);
     return first;

@@ -7,7 +7,7 @@
 import { FileType } from '../../wasi/abi.js';
 import { unlessNoent } from '../../wasi/errno.js';
 import type { TmpFilesystem } from '../tmpfs/tmp-filesystem.js';
-import type { FilesystemImpl, Inode } from '../vfs/filesystem.js';
+import { NOTHING_AHEAD, type FilesystemImpl, type Inode } from '../vfs/filesystem.js';
 import { OVERLAY_XATTR_PREFIX, type OverlayFilesystem } from './overlay-filesystem.js';
 
 export type ChangeKind = 'A' | 'C' | 'D';
@@ -57,7 +57,7 @@ function walk(ov: OverlayFilesystem, hidden: ReadonlySet<string>, visit: (v: Vis
       const u = upper.lookup(dir, name);
       const path = prefix + name;
       const below = prefix === '' && hidden.has(name) ? []
-        : lowers.flatMap((l) => { const x = unlessNoent(() => l.fs.lookup(l.inode, name, [])); return x ? [{ fs: l.fs, inode: x }] : []; });
+        : lowers.flatMap((l) => { const x = unlessNoent(() => l.fs.lookup(l.inode, name, NOTHING_AHEAD)); return x ? [{ fs: l.fs, inode: x }] : []; });
       if (ov.isWhiteout(u)) {
         if (below.length > 0) visit({ path, inode: undefined, inLower: true, opaque: false, hiddenBelow: [] });
         continue;

@@ -23,7 +23,7 @@
 import { FileType } from '../../wasi/abi.js';
 import { Errno, fail, unlessNoent } from '../../wasi/errno.js';
 import type { TmpFilesystem } from '../tmpfs/tmp-filesystem.js';
-import type { DirEntry, FileHandle, FilesystemImpl, Inode, OpenAccess, Stat, StatChange } from '../vfs/filesystem.js';
+import { NOTHING_AHEAD, type DirEntry, type FileHandle, type FilesystemImpl, type Inode, type OpenAccess, type Stat, type StatChange } from '../vfs/filesystem.js';
 import { OverlayDentry, type LayerInode } from './overlay-dentry.js';
 import { OverlayReadHandle } from './overlay-read-handle.js';
 
@@ -509,5 +509,5 @@ interface LowerLinks {
 }
 
 function tryLookup(fs: FilesystemImpl, dir: Inode, name: string): Inode | undefined {
-  return unlessNoent(() => fs.lookup(dir, name, []));
+  return unlessNoent(() => fs.lookup(dir, name, NOTHING_AHEAD));
 }

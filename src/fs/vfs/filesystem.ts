@@ -9,6 +9,19 @@ import type { FileType } from '../../wasi/abi.js';
  * Names passed in are single components: never empty, never `.` or `..`, never containing `/`
  * (the VFS guarantees it; remote filesystems re-check it at their server).
  */
+/**
+ * The rest of a path being walked, asked for only when a lookup misses its cache: listing it
+ * costs an array, and most lookups hit.
+ */
+export interface PathAhead {
+  /** The components after the one being looked up, up to the first `..` (`.` left out). */
+  ahead(): readonly string[];
+}
+
+const NO_NAMES: readonly string[] = Object.freeze([]);
+/** For a lookup that is not part of a longer walk. */
+export const NOTHING_AHEAD: PathAhead = { ahead: () => NO_NAMES };
+
 export interface FilesystemImpl {
   /** Short kind name for stats and errors: 'tmpfs', 'gofer'. */
   readonly kind: string;
@@ -18,11 +31,11 @@ export interface FilesystemImpl {
   /** The parent of a directory inside this filesystem; the root is its own parent. */
   parent(dir: Inode): Inode;
   /**
-   * Finds `name` in `dir` (ENOENT, ENOTDIR). `ahead` holds the components that follow in the path
-   * being resolved, up to the first `..`, so a remote filesystem can walk them all in one round
-   * trip and answer the next lookups from its cache. It is a hint: only `name` is looked up here.
+   * Finds `name` in `dir` (ENOENT, ENOTDIR). `ahead` gives the components that follow in the path
+   * being resolved, so a remote filesystem can walk them all in one round trip and answer the
+   * next lookups from its cache. It is a hint: only `name` is looked up here.
    */
-  lookup(dir: Inode, name: string, ahead: readonly string[]): Inode;
+  lookup(dir: Inode, name: string, ahead: PathAhead): Inode;
   stat(inode: Inode): Stat;
   /** Changes size (truncate) and/or times; only the fields present change. */
   setStat(inode: Inode, change: StatChange): void;

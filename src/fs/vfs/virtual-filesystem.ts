@@ -1,6 +1,6 @@
 import { FileType } from '../../wasi/abi.js';
 import { Errno, fail, unlessNoent } from '../../wasi/errno.js';
-import { NAME_MAX, type FilesystemImpl, type Inode, type Stat, type StatChange } from './filesystem.js';
+import { NAME_MAX, NOTHING_AHEAD, type FilesystemImpl, type Inode, type Stat, type StatChange } from './filesystem.js';
 import { Mount, type Location } from './mount.js';
 import { ResolvingPath, SYMLINK_BUDGET } from './resolving-path.js';
 
@@ -29,9 +29,14 @@ export class VirtualFilesystem {
   readonly root: Mount;
   readonly rootLocation: Location;
 
+  /** Reused by every resolve (none runs inside another today; one that did would get its own). */
+  private readonly walker: ResolvingPath;
+  private walking = false;
+
   constructor(rootFs: FilesystemImpl, rootReadOnly: boolean) {
     this.root = new Mount(rootFs, rootReadOnly, '/');
     this.rootLocation = { mount: this.root, inode: this.root.root };
+    this.walker = new ResolvingPath(this.rootLocation);
   }
 
   /** Attaches `fs` on the directory at `at` (resolved from the root). EBUSY if something is mounted there. */
@@ -53,25 +58,39 @@ export class VirtualFilesystem {
 
   /** Resolves `path` relative to `start`, never above it. */
   resolve(start: Location, path: string, followFinal: boolean): Location {
-    const rp = new ResolvingPath(start, this.rootLocation, path);
-    while (!rp.done) this.step(rp, followFinal);
-    if (rp.mustBeDir) rp.requireDir();
-    return rp.current;
+    const reuse = !this.walking;
+    const rp = reuse ? this.walker : new ResolvingPath(this.rootLocation);
+    this.walking = true;
+    try {
+      rp.begin(start, path);
+      while (!rp.done) this.step(rp, followFinal);
+      if (rp.mustBeDir) rp.requireDir();
+      return rp.current;
+    } finally {
+      rp.end();
+      if (reuse) this.walking = false;
+    }
   }
 
   private step(rp: ResolvingPath, followFinal: boolean): void {
     const name = rp.next();
-    const cur = rp.current;
-    if (cur.inode.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
+    const dir = rp.currentInode;
+    if (dir.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
     if (name === '.') return;
     if (name === '..') { rp.up(); return; }
     if (name.length > NAME_MAX) fail(Errno.NAMETOOLONG);
-    const inode = cur.mount.fs.lookup(cur.inode, name, rp.ahead());
+    let mount = rp.currentMount;
+    let inode = mount.fs.lookup(dir, name, rp);
     if (inode.type === FileType.SYMBOLIC_LINK && (!rp.done || followFinal)) {
-      rp.followSymlink(cur.mount.fs.readlink(inode));
+      rp.followSymlink(mount.fs.readlink(inode));
       return;
     }
-    rp.enter(this.crossMounts(cur.mount, inode));
+    // A directory with a mount on it is seen as that mount's root (repeatedly, for stacked mounts).
+    for (let m; inode.type === FileType.DIRECTORY && (m = mount.children.get(inode.ino)) !== undefined;) {
+      mount = m;
+      inode = m.root;
+    }
+    rp.enter(mount, inode);
   }
 
   /** A directory with a mount on it is seen as that mount's root (repeatedly, for stacked mounts). */
@@ -103,7 +122,7 @@ export class VirtualFilesystem {
   }
 
   private lookupChild(dir: Location, name: string): Inode | undefined {
-    return unlessNoent(() => dir.mount.fs.lookup(dir.inode, name, []));
+    return unlessNoent(() => dir.mount.fs.lookup(dir.inode, name, NOTHING_AHEAD));
   }
 
   private writable(loc: Location): void {

@@ -7,11 +7,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createDirectfs } from '../../../src/fs/directfs/directfs.js';
 import type { GoferFilesystem } from '../../../src/fs/gofer/gofer-filesystem.js';
-import type { Inode } from '../../../src/fs/vfs/filesystem.js';
+import { NOTHING_AHEAD, type Inode } from '../../../src/fs/vfs/filesystem.js';
 import * as libc from '../../../src/host/libc.js';
 import { Errno } from '../../../src/wasi/errno.js';
 import { errnoOfCall } from '../gofer/errno-of.js';
 import { makeHostDir } from '../gofer/gofer-rig.js';
+import { aheadOf } from '../gofer/gofer-rig.js';
 
 const DIR = libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC;
 
@@ -22,7 +23,7 @@ function mount(dir: string): GoferFilesystem {
 function resolve(gfs: GoferFilesystem, p: string): Inode {
   const parts = p.split('/');
   let cur = gfs.root();
-  parts.forEach((n, i) => { cur = gfs.lookup(cur, n, parts.slice(i + 1)); });
+  parts.forEach((n, i) => { cur = gfs.lookup(cur, n, aheadOf(parts.slice(i + 1))); });
   return cur;
 }
 
@@ -38,7 +39,7 @@ test('a stat that misses Walks the directories and WalkStats the file, which get
     assert.equal({ walk: gfs.rpcCounts.Walk, walkStat: gfs.rpcCounts.WalkStat, fstat: gfs.rpcCounts.FStat }, { walk: 1, walkStat: 1, fstat: 0 });
     assert.is(gfs.cachedDentries, 2, 'a and b hold FDs; f does not');
     const g = resolve(gfs, 'a/b/g');
-    assert.is(errnoOfCall(() => gfs.lookup(g, 'x', [])), Errno.NOTDIR);
+    assert.is(errnoOfCall(() => gfs.lookup(g, 'x', NOTHING_AHEAD)), Errno.NOTDIR);
     assert.equal({ walk: gfs.rpcCounts.Walk, walkStat: gfs.rpcCounts.WalkStat }, { walk: 1, walkStat: 2 }, 'a miss beneath b needs no revival of b');
     const h = gfs.open(f, { read: true, write: false, truncate: false });
     const buf = new Uint8Array(5);
@@ -58,7 +59,7 @@ test('a file replaced on the host between stat and open is ESTALE, never the oth
   try {
     fs.writeFileSync(path.join(dir, 'f'), 'original');
     const gfs = mount(dir);
-    const f = gfs.lookup(gfs.root(), 'f', []);
+    const f = gfs.lookup(gfs.root(), 'f', NOTHING_AHEAD);
     // Made before the original goes, so it cannot reuse the original's inode number.
     fs.writeFileSync(path.join(dir, 'g'), 'impostor');
     fs.renameSync(path.join(dir, 'g'), path.join(dir, 'f'));
@@ -74,10 +75,10 @@ test('WalkStat never follows a symlink planted on the host, even as the last com
   try {
     fs.symlinkSync('/etc/passwd', path.join(dir, 'pw'));
     const gfs = mount(dir);
-    const pw = gfs.lookup(gfs.root(), 'pw', []);
+    const pw = gfs.lookup(gfs.root(), 'pw', NOTHING_AHEAD);
     const st = gfs.stat(pw);
     assert.is(st.size, BigInt('/etc/passwd'.length), 'the link itself, not its target');
-    assert.is(errnoOfCall(() => gfs.lookup(pw, 'x', [])), Errno.NOTDIR);
+    assert.is(errnoOfCall(() => gfs.lookup(pw, 'x', NOTHING_AHEAD)), Errno.NOTDIR);
     gfs.release();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

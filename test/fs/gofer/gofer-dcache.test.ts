@@ -9,6 +9,7 @@ import { GoferFilesystem } from '../../../src/fs/gofer/gofer-filesystem.js';
 import { CLOSE_BATCH } from '../../../src/fs/gofer/protocol.js';
 import { errnoOfCall } from './errno-of.js';
 import { startGofer, type GoferRig } from './gofer-rig.js';
+import { NOTHING_AHEAD } from '../../../src/fs/vfs/filesystem.js';
 
 let rig: GoferRig;
 
@@ -22,8 +23,8 @@ test('the cache stays bounded and the gofer\'s control FDs with it', async () =>
   // Shared mode, so that stat goes to the gofer and the evicted inode must be revived to answer.
   const clock = { now: 0 };
   const gfs = new GoferFilesystem(rig.ring, 1n, { maxCachedDentries: 10, cache: 'shared', clock });
-  const first = gfs.lookup(gfs.root(), 'f0', []);
-  for (let i = 1; i < 300; i++) gfs.lookup(gfs.root(), `f${i}`, []);
+  const first = gfs.lookup(gfs.root(), 'f0', NOTHING_AHEAD);
+  for (let i = 1; i < 300; i++) gfs.lookup(gfs.root(), `f${i}`, NOTHING_AHEAD);
   assert.is(gfs.cachedDentries, 10);
   assert.ok(gfs.rpcCounts.Close >= 2, 'evicted FDs went back in batches');
   assert.ok(gfs.rpcCounts.Close <= 290 / CLOSE_BATCH + 1, 'batched, not one Close per eviction');
@@ -36,8 +37,8 @@ test('the cache stays bounded and the gofer\'s control FDs with it', async () =>
   assert.is(gfs.stat(first).size, 1n);
   assert.is(gfs.rpcCounts.Walk - walks, 1);
   // A name replaced on the host behind an evicted inode: ESTALE, never the other file.
-  const f1 = gfs.lookup(gfs.root(), 'f1', []);
-  for (let i = 100; i < 120; i++) gfs.lookup(gfs.root(), `f${i}`, []);
+  const f1 = gfs.lookup(gfs.root(), 'f1', NOTHING_AHEAD);
+  for (let i = 100; i < 120; i++) gfs.lookup(gfs.root(), `f${i}`, NOTHING_AHEAD);
   fs.rmSync(path.join(rig.dir, 'f1'));
   fs.writeFileSync(path.join(rig.dir, 'f1'), 'impostor');
   clock.now++;
@@ -50,7 +51,7 @@ test('the cache stays bounded and the gofer\'s control FDs with it', async () =>
 test('beyond the FD bound a dentry keeps its name and attributes; beyond the name bound it goes', async () => {
   const gfs = new GoferFilesystem(rig.ring, 1n, { maxCachedDentries: 10, maxCachedNames: 50 });
   const inodes = [];
-  for (let i = 0; i < 300; i++) inodes.push(gfs.lookup(gfs.root(), `f${i}`, []));
+  for (let i = 0; i < 300; i++) inodes.push(gfs.lookup(gfs.root(), `f${i}`, NOTHING_AHEAD));
   assert.is(gfs.cachedDentries, 10, 'FDs held');
   assert.is(gfs.cachedNames, 50, 'names held');
   const open = (await rig.actor.control.stats()).controlFds;
@@ -58,11 +59,11 @@ test('beyond the FD bound a dentry keeps its name and attributes; beyond the nam
 
   // f260 gave its FD back but is still cached: looking it up and stat'ing it cost no RPC.
   const before = { ...gfs.rpcCounts };
-  assert.is(gfs.lookup(gfs.root(), 'f260', []), inodes[260]);
+  assert.is(gfs.lookup(gfs.root(), 'f260', NOTHING_AHEAD), inodes[260]);
   assert.is(gfs.stat(inodes[260]!).size, 3n);
   assert.equal(gfs.rpcCounts, before);
   // f0 left the tree: looking it up walks again, and finds the same file.
-  assert.is(gfs.stat(gfs.lookup(gfs.root(), 'f0', [])).ino, gfs.stat(inodes[0]!).ino);
+  assert.is(gfs.stat(gfs.lookup(gfs.root(), 'f0', NOTHING_AHEAD)).ino, gfs.stat(inodes[0]!).ino);
   assert.is(gfs.rpcCounts.Walk - before.Walk, 1);
   // Reading f260 needs an FD again: it is revived by name, one Walk.
   gfs.open(inodes[260]!, { read: true, write: false, truncate: false }).close();

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { FileType } from '../../../src/wasi/abi.js';
 import { Errno } from '../../../src/wasi/errno.js';
 import { GoferFilesystem } from '../../../src/fs/gofer/gofer-filesystem.js';
-import type { Inode } from '../../../src/fs/vfs/filesystem.js';
+import { NOTHING_AHEAD, type Inode } from '../../../src/fs/vfs/filesystem.js';
 import { errnoOfCall } from './errno-of.js';
 import { startGofer, type GoferRig } from './gofer-rig.js';
+import { aheadOf } from './gofer-rig.js';
 
 let rig: GoferRig;
 let gfs: GoferFilesystem;
@@ -19,7 +20,7 @@ const host = (p: string): string => path.join(rig.dir, p);
 function resolve(p: string, from: Inode = gfs.root()): Inode {
   const parts = p.split('/').filter(Boolean);
   let cur = from;
-  parts.forEach((name, i) => { cur = gfs.lookup(cur, name, parts.slice(i + 1)); });
+  parts.forEach((name, i) => { cur = gfs.lookup(cur, name, aheadOf(parts.slice(i + 1))); });
   return cur;
 }
 
@@ -64,13 +65,13 @@ test('errnos: ENOENT, EEXIST, ENOTEMPTY, EISDIR, ENOTDIR', () => {
   const d = gfs.mkdir(root, 'dir', 0o755);
   assert.ok(fs.statSync(host('dir')).isDirectory());
   gfs.create(d, 'inside', 0o644);
-  assert.is(errnoOfCall(() => gfs.lookup(root, 'missing', [])), Errno.NOENT);
+  assert.is(errnoOfCall(() => gfs.lookup(root, 'missing', NOTHING_AHEAD)), Errno.NOENT);
   assert.is(errnoOfCall(() => gfs.create(root, 'dir', 0o644)), Errno.EXIST);
   assert.is(errnoOfCall(() => gfs.mkdir(root, 'data.bin', 0o755)), Errno.EXIST);
   assert.is(errnoOfCall(() => gfs.rmdir(root, 'dir')), Errno.NOTEMPTY);
   assert.is(errnoOfCall(() => gfs.unlink(root, 'dir')), Errno.ISDIR);
   assert.is(errnoOfCall(() => gfs.rmdir(d, 'inside')), Errno.NOTDIR);
-  assert.is(errnoOfCall(() => gfs.lookup(resolve('data.bin'), 'x', [])), Errno.NOTDIR);
+  assert.is(errnoOfCall(() => gfs.lookup(resolve('data.bin'), 'x', NOTHING_AHEAD)), Errno.NOTDIR);
   assert.is(errnoOfCall(() => gfs.open(d, { read: false, write: true, truncate: false })), Errno.ISDIR);
   assert.ok(fs.existsSync(host('dir/inside')), 'failed calls changed nothing');
 });
@@ -121,7 +122,7 @@ test('shared: every operation walks again (one Walk per path) and sees host chan
   const resolveIn = (p: string): Inode => {
     const parts = p.split('/').filter(Boolean);
     let cur = shared.root();
-    parts.forEach((name, i) => { cur = shared.lookup(cur, name, parts.slice(i + 1)); });
+    parts.forEach((name, i) => { cur = shared.lookup(cur, name, aheadOf(parts.slice(i + 1))); });
     return cur;
   };
   try {
@@ -160,8 +161,8 @@ test('shared: every operation walks again (one Walk per path) and sees host chan
 
 test('a missing name costs one RPC once; creating it invalidates the negative entry', () => {
   const walks = gfs.rpcCounts.Walk;
-  assert.is(errnoOfCall(() => gfs.lookup(gfs.root(), 'ghost', [])), Errno.NOENT);
-  assert.is(errnoOfCall(() => gfs.lookup(gfs.root(), 'ghost', [])), Errno.NOENT);
+  assert.is(errnoOfCall(() => gfs.lookup(gfs.root(), 'ghost', NOTHING_AHEAD)), Errno.NOENT);
+  assert.is(errnoOfCall(() => gfs.lookup(gfs.root(), 'ghost', NOTHING_AHEAD)), Errno.NOENT);
   assert.is(gfs.rpcCounts.Walk - walks, 1);
   // A missing name at the end of a multi-component walk is cached too.
   assert.is(errnoOfCall(() => resolve('p0/p1/nothing/here')), Errno.NOENT);
@@ -176,11 +177,11 @@ test('a missing name costs one RPC once; creating it invalidates the negative en
 
 test('a host symlink to /etc is a symlink inode; nothing follows it', () => {
   fs.symlinkSync('/etc', host('x'));
-  const x = gfs.lookup(gfs.root(), 'x', ['passwd']);
+  const x = gfs.lookup(gfs.root(), 'x', aheadOf(['passwd']));
   assert.is(x.type, FileType.SYMBOLIC_LINK);
   assert.is(gfs.readlink(x), '/etc');
   assert.is(gfs.stat(x).type, FileType.SYMBOLIC_LINK);
-  assert.is(errnoOfCall(() => gfs.lookup(x, 'passwd', [])), Errno.NOTDIR);
+  assert.is(errnoOfCall(() => gfs.lookup(x, 'passwd', NOTHING_AHEAD)), Errno.NOTDIR);
   assert.is(errnoOfCall(() => gfs.open(x, { read: true, write: false, truncate: false })), Errno.LOOP);
   const s = gfs.symlink(gfs.root(), 'mine', '../../outside');
   assert.is(fs.readlinkSync(host('mine')), '../../outside');
@@ -199,8 +200,8 @@ test('rename moves on the host, keeps the cache true, and follows POSIX replace 
   assert.ok(!fs.existsSync(host('ra/f')));
   assert.is(fs.readFileSync(host('rb/g'), 'utf8'), 'moved');
   const walks = gfs.rpcCounts.Walk;
-  assert.is(errnoOfCall(() => gfs.lookup(a, 'f', [])), Errno.NOENT);
-  assert.is(gfs.lookup(b, 'g', []), f);
+  assert.is(errnoOfCall(() => gfs.lookup(a, 'f', NOTHING_AHEAD)), Errno.NOENT);
+  assert.is(gfs.lookup(b, 'g', NOTHING_AHEAD), f);
   assert.is(gfs.rpcCounts.Walk, walks, 'both answers came from the cache');
 
   // Replace a file with a file.
@@ -221,7 +222,7 @@ test('rename moves on the host, keeps the cache true, and follows POSIX replace 
   assert.ok(fs.existsSync(host('empty/keep')));
   assert.ok(!fs.existsSync(host('ra/sub')));
   assert.is(gfs.parent(sub), root);
-  assert.is(gfs.lookup(root, 'empty', []), sub);
+  assert.is(gfs.lookup(root, 'empty', NOTHING_AHEAD), sub);
   assert.is(gfs.stat(e).nlink, 0n, 'the replaced directory is gone, as Linux shows it to a holder');
 });
 
@@ -239,7 +240,7 @@ test('link and unlink: names on the host, one inode, data kept while a name rema
   gfs.unlink(root, 'l1');
   assert.ok(!fs.existsSync(host('l1')));
   assert.is(fs.readFileSync(host('l2'), 'utf8'), 'shared');
-  assert.is(errnoOfCall(() => gfs.lookup(root, 'l1', [])), Errno.NOENT);
+  assert.is(errnoOfCall(() => gfs.lookup(root, 'l1', NOTHING_AHEAD)), Errno.NOENT);
   const buf = new Uint8Array(6);
   assert.is(h.read(buf, 0), 6, 'an open file survives the unlink of its name');
   h.close();
@@ -247,7 +248,7 @@ test('link and unlink: names on the host, one inode, data kept while a name rema
   const d = gfs.mkdir(root, 'gone', 0o755);
   gfs.rmdir(root, 'gone');
   assert.ok(!fs.existsSync(host('gone')));
-  assert.is(errnoOfCall(() => gfs.lookup(d, 'x', [])), Errno.NOENT, 'nothing is found in a removed directory');
+  assert.is(errnoOfCall(() => gfs.lookup(d, 'x', NOTHING_AHEAD)), Errno.NOENT, 'nothing is found in a removed directory');
   assert.is(gfs.stat(d).nlink, 0n);
 });
 

@@ -9,6 +9,7 @@ import { OPEN_RDONLY, OPEN_RDWR, OPEN_TRUNC, OPEN_WRONLY } from '../../../src/fs
 import { GoferFilesystem } from '../../../src/fs/gofer/gofer-filesystem.js';
 import { errnoOfCall } from './errno-of.js';
 import { makeHostDir, raw, startGofer, type GoferRig } from './gofer-rig.js';
+import { NOTHING_AHEAD } from '../../../src/fs/vfs/filesystem.js';
 
 let rig: GoferRig;
 let dir: string;
@@ -63,11 +64,11 @@ test('GoferFilesystem on a read-only gofer reports EROFS', () => {
   const before = snapshot();
   const gfs = new GoferFilesystem(rig.ring, 7n);
   assert.ok(gfs.readOnly);
-  const d = gfs.lookup(gfs.root(), 'd', []);
+  const d = gfs.lookup(gfs.root(), 'd', NOTHING_AHEAD);
   assert.is(errnoOfCall(() => gfs.create(d, 'new', 0o644)), Errno.ROFS);
   assert.is(errnoOfCall(() => gfs.mkdir(gfs.root(), 'm', 0o755)), Errno.ROFS);
   assert.is(errnoOfCall(() => gfs.unlink(d, 'f')), Errno.ROFS);
-  assert.is(errnoOfCall(() => gfs.open(gfs.lookup(d, 'f', []), { read: true, write: true, truncate: false })), Errno.ROFS);
+  assert.is(errnoOfCall(() => gfs.open(gfs.lookup(d, 'f', NOTHING_AHEAD), { read: true, write: true, truncate: false })), Errno.ROFS);
   assert.is(snapshot(), before);
 });
 

@@ -9,6 +9,7 @@ import { createDoorbell, createRing, createSpinBudget, type RingDescriptor } fro
 import type { GoferControl, GoferWorkerData } from '../../../src/fs/gofer/gofer-worker.js';
 import * as libc from '../../../src/host/libc.js';
 import { M, type Message, type MessageName, type ReqOf, type RespOf } from '../../../src/fs/gofer/protocol.js';
+import type { PathAhead } from '../../../src/fs/vfs/filesystem.js';
 
 const workerUrl = new URL('../../../src/fs/gofer/gofer-worker.js', import.meta.url);
 
@@ -55,3 +56,8 @@ export function raw<N extends MessageName>(client: RingClient, name: N, req: Req
 }
 
 export const S_IFMT = 0o170000, S_IFLNK = 0o120000, S_IFDIR = 0o040000, S_IFREG = 0o100000;
+
+/** The rest of a path, as the VFS hands it to a lookup. */
+export function aheadOf(names: readonly string[]): PathAhead {
+  return { ahead: () => names };
+}

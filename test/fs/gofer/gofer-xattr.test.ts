@@ -14,7 +14,7 @@ import { GoferFilesystem } from '../../../src/fs/gofer/gofer-filesystem.js';
 import type { GoferServer } from '../../../src/fs/gofer/gofer-server.js';
 import { ObjectTreeBackend } from '../../../src/fs/gofer/object-tree-backend.js';
 import { M, OPEN_RDONLY, XATTR_LIST_MAX, XATTR_SIZE_MAX, type Message, type MessageName, type ReqOf, type RespOf } from '../../../src/fs/gofer/protocol.js';
-import type { Inode } from '../../../src/fs/vfs/filesystem.js';
+import { NOTHING_AHEAD, type Inode } from '../../../src/fs/vfs/filesystem.js';
 import * as libc from '../../../src/host/libc.js';
 import { Errno } from '../../../src/wasi/errno.js';
 import { hostXattrs, setHostXattr } from './host-xattr.js';
@@ -48,7 +48,7 @@ test.after(() => { fs.rmSync(dir, { recursive: true, force: true }); });
 const text = (v: Uint8Array | string | undefined): string | undefined => (v === undefined ? undefined : Buffer.from(v).toString());
 
 function checkClient(gfs: GoferFilesystem): void {
-  const at = (name: string): Inode => gfs.lookup(gfs.root(), name, []);
+  const at = (name: string): Inode => gfs.lookup(gfs.root(), name, NOTHING_AHEAD);
   const st = gfs.stat(at('f'));
   assert.equal({ uid: st.uid, gid: st.gid, mode: st.mode }, { uid: 1234, gid: 5678, mode: 0o640 });
   const ds = gfs.stat(at('d'));
@@ -159,7 +159,7 @@ test('a custom backend server answers both: no xattrs, every name missing; owner
   assert.is(framed('FListXattr', { fd: 999, size: 10 }).status, Errno.BADF);
   // And through the client, frameless.
   const gfs = new GoferFilesystem(new DirectChannel(new BackendServer(new ObjectTreeBackend({ 'a.txt': 'hi' })) as unknown as GoferServer), 5n);
-  const ga = gfs.lookup(gfs.root(), 'a.txt', []);
+  const ga = gfs.lookup(gfs.root(), 'a.txt', NOTHING_AHEAD);
   assert.is(gfs.listXattrs(ga).size, 0);
   assert.equal([gfs.stat(ga).uid, gfs.stat(ga).gid], [0, 0]);
   gfs.release();
