@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { currentCpu, leaveSharedCpu } from './cpu-placement.js';
 import { FrameReader, FrameWriter } from './frame.js';
 import {
-  CLIENT_SPIN_NS, DoorbellSlot, RING_HEADER_BYTES, RingSlot, RingState, WAKE_SPIN_NS,
+  DoorbellSlot, RING_HEADER_BYTES, RingSlot, RingState, SPIN_BUDGET_NS, WAKE_SPIN_NS,
   releaseSpinner, tryAcquireSpinner, type RingDescriptor,
 } from './ring-layout.js';
 
@@ -39,7 +39,7 @@ export class RingClient {
     const window = new Uint8Array(desc.buffer, RING_HEADER_BYTES);
     this.writer = new FrameWriter(window);
     this.reader = new FrameReader(window);
-    this.spinNs = options.spinNs ?? CLIENT_SPIN_NS;
+    this.spinNs = options.spinNs ?? SPIN_BUDGET_NS;
   }
 
   get windowBytes(): number { return this.writer.capacity; }

@@ -57,9 +57,8 @@ export const enum SpinSlot {
 export const DEFAULT_WINDOW_BYTES = 64 * 1024;
 
 /**
- * How long a serving loop spins after its last request before parking. 2 µs is shorter than an OS
- * wake-up, so both sides end up asleep; 20 µs keeps a busy ring hot at ~0.3 µs a round trip and
- * an idle sandbox near 0.2 cores (DESIGN §2).
+ * Spin this long before parking. 2 µs is shorter than an OS wake-up, so both sides end up asleep;
+ * 20 µs keeps a busy ring hot at ~0.3 µs a round trip and an idle sandbox near 0.2 cores (DESIGN §2).
  */
 export const SPIN_BUDGET_NS = 20_000;
 
@@ -71,15 +70,6 @@ export const SPIN_BUDGET_NS = 20_000;
  * after a single slow call. The longer spin ends as soon as the peer's message arrives.
  */
 export const WAKE_SPIN_NS = 200_000;
-
-/**
- * How long a client spins for its reply before parking. Longer than the server's idle spin: a
- * client spins only while its own call is outstanding, so this burns a core only while a handler
- * is slow (a directory walk on the host, a GC pause of the Sentry), and it saves the 40–60 µs
- * wake-up a parked client pays on the reply. Measured on the fsstress bench: 2,000 parks per
- * 20,000-op run become 150, and the loop takes ~12% less time. HELD calls still park at once.
- */
-export const CLIENT_SPIN_NS = 200_000;
 
 /** What crosses a thread boundary to attach to a ring: plain data, postable. */
 export interface RingDescriptor {
