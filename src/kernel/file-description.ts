@@ -131,9 +131,18 @@ export interface DirentRecord {
 export class DirectoryDescription extends FileDescription {
   readonly filetype = FileType.DIRECTORY;
   private snapshot: DirentRecord[] | undefined;
+  private closed = false;
 
+  /** Pins the directory in its filesystem's cache while the description lives (FilesystemImpl.pin). */
   constructor(readonly vfs: VirtualFilesystem, override readonly location: Location) {
     super();
+    location.mount.fs.pin?.(location.inode);
+  }
+
+  override close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.location.mount.fs.unpin?.(this.location.inode);
   }
 
   override stat(): Stat { return this.vfs.stat(this.location); }

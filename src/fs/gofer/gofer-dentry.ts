@@ -38,7 +38,7 @@ export class GoferDentry implements Inode {
   readonly handles: Record<HandleAccess, FdId> = { r: -1, w: -1, rw: -1 };
   /** Bits set on each use, cleared by eviction passes (GoferFilesystem.touch). */
   recent = 0;
-  /** Guest opens using `handles`; a dentry with any is never evicted. */
+  /** Guest opens: of the file (sharing `handles`), or descriptors naming the directory (pin). A dentry with any is never evicted. */
   opens = 0;
 
   constructor(

@@ -203,6 +203,15 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     return first ?? fail(Errno.NOENT);
   }
 
+  /** An open directory keeps its control FD: evicted, it could only be revived by a name the host may have reused. */
+  pin(dir: Inode): void {
+    this.live(this.dentry(dir)).opens++;
+  }
+
+  unpin(dir: Inode): void {
+    this.dentry(dir).opens--;
+  }
+
   stat(inode: Inode): Stat {
     const d = this.dentry(inode);
     const cached = this.attrs.get(d.ino);

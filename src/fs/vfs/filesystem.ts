@@ -36,6 +36,13 @@ export interface FilesystemImpl {
    * next lookups from its cache. It is a hint: only `name` is looked up here.
    */
   lookup(dir: Inode, name: string, ahead: PathAhead): Inode;
+  /**
+   * A guest descriptor names the directory `inode` until `unpin`: a cache keeps what using it
+   * needs (goferfs: its host FD), as it does for an open file. Optional: a filesystem that
+   * evicts nothing has nothing to keep.
+   */
+  pin?(dir: Inode): void;
+  unpin?(dir: Inode): void;
   stat(inode: Inode): Stat;
   /** Changes size (truncate) and/or times; only the fields present change. */
   setStat(inode: Inode, change: StatChange): void;

@@ -48,6 +48,35 @@ test('the cache stays bounded and the gofer\'s control FDs with it', async () =>
   assert.is(after, 0, 'release closes every control FD on the gofer');
 });
 
+test('a directory a descriptor names keeps its FD: the host may move it and reuse its name', () => {
+  const clock = { now: 0 };
+  const gfs = new GoferFilesystem(rig.ring, 1n, { maxCachedDentries: 10, cache: 'shared', clock });
+  fs.mkdirSync(path.join(rig.dir, 'held'));
+  fs.writeFileSync(path.join(rig.dir, 'held', 'inside'), 'original');
+  const held = gfs.lookup(gfs.root(), 'held', NOTHING_AHEAD);
+  const loose = gfs.lookup(gfs.root(), 'held', NOTHING_AHEAD);
+  gfs.pin(held);
+  for (let i = 0; i < 50; i++) gfs.lookup(gfs.root(), `f${i}`, NOTHING_AHEAD);
+  // The host renames the directory away and puts another one in its place.
+  fs.renameSync(path.join(rig.dir, 'held'), path.join(rig.dir, 'moved'));
+  fs.mkdirSync(path.join(rig.dir, 'held'));
+  clock.now++;
+  const f = gfs.lookup(held, 'inside', NOTHING_AHEAD);
+  const h = gfs.open(f, { read: true, write: false, truncate: false });
+  const buf = new Uint8Array(8);
+  assert.is(h.read(buf, 0), 8);
+  assert.is(Buffer.from(buf).toString(), 'original', 'the descriptor follows its directory');
+  h.close();
+  gfs.unpin(held);
+  assert.is(loose, held, 'one dentry per name while it lasted');
+  for (let i = 50; i < 100; i++) gfs.lookup(gfs.root(), `f${i}`, NOTHING_AHEAD);
+  clock.now++;
+  assert.is(errnoOfCall(() => gfs.lookup(held, 'inside', NOTHING_AHEAD)), Errno.STALE, 'unpinned, it was evicted and its name now holds another directory');
+  gfs.release();
+  fs.rmSync(path.join(rig.dir, 'moved'), { recursive: true });
+  fs.rmSync(path.join(rig.dir, 'held'), { recursive: true });
+});
+
 test('beyond the FD bound a dentry keeps its name and attributes; beyond the name bound it goes', async () => {
   const gfs = new GoferFilesystem(rig.ring, 1n, { maxCachedDentries: 10, maxCachedNames: 50 });
   const inodes = [];
