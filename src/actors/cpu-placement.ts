@@ -26,9 +26,6 @@ const MASK_BYTES = 128;
 const allowed = new Uint8Array(MASK_BYTES);
 const elsewhere = new Uint8Array(MASK_BYTES);
 
-/** How many times this thread moved itself off its peer's CPU. */
-export let moves = 0;
-
 /** The CPU this thread runs on now, or -1 if the kernel will not say. */
 export function currentCpu(): number {
   return sched.getcpu() as number;
@@ -47,6 +44,5 @@ export function leaveSharedCpu(peerCpu: number): boolean {
   if (elsewhere.every((b) => b === 0)) return false; // nowhere else to go
   if ((sched.setaffinity(0, MASK_BYTES, elsewhere) as number) < 0) return false;
   sched.setaffinity(0, MASK_BYTES, allowed);
-  moves++;
   return true;
 }

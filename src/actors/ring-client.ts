@@ -29,6 +29,8 @@ export class RingClient {
   private readonly doorbell: Int32Array;
   private readonly spin: Int32Array;
   private readonly spinNs: number;
+  /** The spin after waking a parked server (WAKE_SPIN_NS), unless spinning is off. */
+  private readonly wakeSpinNs: number;
   calls = 0;
   parks = 0;
 
@@ -40,14 +42,14 @@ export class RingClient {
     this.writer = new FrameWriter(window);
     this.reader = new FrameReader(window);
     this.spinNs = options.spinNs ?? SPIN_BUDGET_NS;
+    this.wakeSpinNs = this.spinNs > 0 ? Math.max(this.spinNs, WAKE_SPIN_NS) : 0;
   }
 
   get windowBytes(): number { return this.writer.capacity; }
 
   /** Sends the `writer.pos` bytes written as a request with `code`; returns the reply's status. */
   call(code: number): number {
-    const wokeServer = this.post(code);
-    this.awaitResponseSync(wokeServer && this.spinNs > 0 ? Math.max(this.spinNs, WAKE_SPIN_NS) : this.spinNs);
+    this.awaitResponseSync(this.post(code) ? this.wakeSpinNs : this.spinNs);
     return this.finish();
   }
 

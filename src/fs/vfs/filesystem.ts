@@ -1,15 +1,6 @@
 import type { FileType } from '../../wasi/abi.js';
 
 /**
- * The contract between the VFS and each filesystem (tmpfs, goferfs, later overlay). The VFS owns
- * mounts, path walking, `..` across mounts and symlink budgets; a filesystem owns its tree, its
- * caching and its locking. Every method is synchronous and fails by throwing a SyscallError
- * (`fail(Errno.X)`), never anything else.
- *
- * Names passed in are single components: never empty, never `.` or `..`, never containing `/`
- * (the VFS guarantees it; remote filesystems re-check it at their server).
- */
-/**
  * The rest of a path being walked, asked for only when a lookup misses its cache: listing it
  * costs an array, and most lookups hit.
  */
@@ -22,6 +13,15 @@ const NO_NAMES: readonly string[] = Object.freeze([]);
 /** For a lookup that is not part of a longer walk. */
 export const NOTHING_AHEAD: PathAhead = { ahead: () => NO_NAMES };
 
+/**
+ * The contract between the VFS and each filesystem (tmpfs, goferfs, later overlay). The VFS owns
+ * mounts, path walking, `..` across mounts and symlink budgets; a filesystem owns its tree, its
+ * caching and its locking. Every method is synchronous and fails by throwing a SyscallError
+ * (`fail(Errno.X)`), never anything else.
+ *
+ * Names passed in are single components: never empty, never `.` or `..`, never containing `/`
+ * (the VFS guarantees it; remote filesystems re-check it at their server).
+ */
 export interface FilesystemImpl {
   /** Short kind name for stats and errors: 'tmpfs', 'gofer'. */
   readonly kind: string;

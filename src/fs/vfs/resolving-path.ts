@@ -36,9 +36,8 @@ export class ResolvingPath implements PathAhead {
   /** A walker for paths beneath `root`; `begin` starts each walk (one object serves many). */
   constructor(readonly root: Location) {}
 
-  /** Starts walking `path` from `start`, forgetting any earlier walk. */
+  /** Starts walking `path` from `start`; the walker must be fresh or `end`ed. */
   begin(start: Location, path: string): this {
-    this.end();
     if (path.length === 0) fail(Errno.NOENT);
     if (path.length > PATH_MAX) fail(Errno.NAMETOOLONG);
     if (path.includes('\0')) fail(Errno.ILSEQ);

@@ -79,29 +79,29 @@ export class VirtualFilesystem {
     if (name === '.') return;
     if (name === '..') { rp.up(); return; }
     if (name.length > NAME_MAX) fail(Errno.NAMETOOLONG);
-    let mount = rp.currentMount;
-    let inode = mount.fs.lookup(dir, name, rp);
+    const mount = rp.currentMount;
+    const inode = mount.fs.lookup(dir, name, rp);
     if (inode.type === FileType.SYMBOLIC_LINK && (!rp.done || followFinal)) {
       rp.followSymlink(mount.fs.readlink(inode));
       return;
     }
-    // A directory with a mount on it is seen as that mount's root (repeatedly, for stacked mounts).
-    for (let m; inode.type === FileType.DIRECTORY && (m = mount.children.get(inode.ino)) !== undefined;) {
-      mount = m;
-      inode = m.root;
-    }
-    rp.enter(mount, inode);
+    const seen = this.mountAt(mount, inode);
+    rp.enter(seen, seen === mount ? inode : seen.root);
   }
 
-  /** A directory with a mount on it is seen as that mount's root (repeatedly, for stacked mounts). */
+  /**
+   * The mount `inode` is seen through: a directory with a mount on it is that mount's root
+   * (repeatedly, for stacked mounts); `mount` itself when nothing is mounted there.
+   */
+  private mountAt(mount: Mount, inode: Inode): Mount {
+    let m = mount;
+    for (let i = inode, c; i.type === FileType.DIRECTORY && (c = m.children.get(i.ino)) !== undefined; i = c.root) m = c;
+    return m;
+  }
+
   private crossMounts(mount: Mount, inode: Inode): Location {
-    let loc: Location = { mount, inode };
-    for (;;) {
-      if (loc.inode.type !== FileType.DIRECTORY) return loc;
-      const child = loc.mount.children.get(loc.inode.ino);
-      if (!child) return loc;
-      loc = { mount: child, inode: child.root };
-    }
+    const seen = this.mountAt(mount, inode);
+    return seen === mount ? { mount, inode } : { mount: seen, inode: seen.root };
   }
 
   /** Resolves all but the last component. The last is returned as a name (possibly `.` or `..`). */
