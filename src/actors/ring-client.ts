@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { currentCpu, leaveSharedCpu } from './cpu-placement.js';
 import { FrameReader, FrameWriter } from './frame.js';
 import {
-  DoorbellSlot, RING_HEADER_BYTES, RingSlot, RingState, SPIN_BUDGET_NS, WAKE_SPIN_NS,
+  DoorbellSlot, RING_HEADER_BYTES, RingSlot, RingState, CALL_SPIN_NS,
   releaseSpinner, tryAcquireSpinner, type RingDescriptor,
 } from './ring-layout.js';
 
@@ -12,8 +12,13 @@ export class RingClosedError extends Error {
 }
 
 export interface RingClientOptions {
-  /** Nanoseconds to spin before parking; 0 parks at once. */
+  /** Nanoseconds to spin for a reply before parking (CALL_SPIN_NS); 0 parks at once. */
   spinNs?: number;
+  /**
+   * Called after each request is posted, before the wait for its reply. A server that makes this
+   * call while serving a client of its own uses it to tell that client to park (ServerRing.expectDelay).
+   */
+  beforeWait?: () => void;
 }
 
 const now = (): number => performance.now() * 1e6;
@@ -29,8 +34,7 @@ export class RingClient {
   private readonly doorbell: Int32Array;
   private readonly spin: Int32Array;
   private readonly spinNs: number;
-  /** The spin after waking a parked server (WAKE_SPIN_NS), unless spinning is off. */
-  private readonly wakeSpinNs: number;
+  private readonly beforeWait: (() => void) | undefined;
   calls = 0;
   parks = 0;
 
@@ -41,15 +45,17 @@ export class RingClient {
     const window = new Uint8Array(desc.buffer, RING_HEADER_BYTES);
     this.writer = new FrameWriter(window);
     this.reader = new FrameReader(window);
-    this.spinNs = options.spinNs ?? SPIN_BUDGET_NS;
-    this.wakeSpinNs = this.spinNs > 0 ? Math.max(this.spinNs, WAKE_SPIN_NS) : 0;
+    this.spinNs = options.spinNs ?? CALL_SPIN_NS;
+    this.beforeWait = options.beforeWait;
   }
 
   get windowBytes(): number { return this.writer.capacity; }
 
   /** Sends the `writer.pos` bytes written as a request with `code`; returns the reply's status. */
   call(code: number): number {
-    this.awaitResponseSync(this.post(code) ? this.wakeSpinNs : this.spinNs);
+    this.post(code);
+    this.beforeWait?.();
+    this.awaitResponseSync();
     return this.finish();
   }
 
@@ -66,8 +72,8 @@ export class RingClient {
     return this.finish();
   }
 
-  /** Hands the request over; true if the server was parked and had to be woken. */
-  private post(code: number): boolean {
+  /** Hands the request over, waking the server if it is parked. */
+  private post(code: number): void {
     const s = this.state;
     if (Atomics.load(s, RingSlot.STATE) === RingState.SHUTDOWN) throw new RingClosedError('ring is shut down');
     s[RingSlot.LENGTH] = this.writer.pos;
@@ -76,15 +82,14 @@ export class RingClient {
     Atomics.store(s, RingSlot.STATE, RingState.REQUEST);
     const db = this.doorbell;
     this.calls++;
-    if (Atomics.load(db, DoorbellSlot.SERVER_PARKED) === 0) return false;
+    if (Atomics.load(db, DoorbellSlot.SERVER_PARKED) === 0) return;
     Atomics.store(db, DoorbellSlot.CLIENT_CPU, currentCpu());
     Atomics.add(db, DoorbellSlot.SEQ, 1);
     Atomics.notify(db, DoorbellSlot.SEQ, 1);
-    return true;
   }
 
-  private awaitResponseSync(spinNs: number): void {
-    const s = this.state;
+  private awaitResponseSync(): void {
+    const s = this.state, spinNs = this.spinNs;
     if (spinNs > 0 && Atomics.load(s, RingSlot.HELD) === 0 && tryAcquireSpinner(this.spin)) {
       try {
         const deadline = now() + spinNs;

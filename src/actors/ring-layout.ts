@@ -17,7 +17,10 @@ export const enum RingSlot {
   CODE = 2,
   /** 1 while the client sleeps in Atomics.wait on STATE. */
   CLIENT_PARKED = 3,
-  /** 1 when the server will answer later (blocking call): the client parks at once. */
+  /**
+   * 1 when the reply will be slow: the server holds the call (a blocking syscall), or waits on
+   * another actor to answer it (a gofer RPC). The client parks at once instead of spinning.
+   */
   HELD = 4,
   /** The server's CPU, recorded before it wakes a parked client (cpu-placement.ts). */
   SERVER_CPU = 5,
@@ -70,6 +73,15 @@ export const SPIN_BUDGET_NS = 20_000;
  * after a single slow call. The longer spin ends as soon as the peer's message arrives.
  */
 export const WAKE_SPIN_NS = 200_000;
+
+/**
+ * A client spins this long for a reply before parking. The server answers most calls in a few
+ * µs, but in-thread work (a copy-up, a directory listing, a rename of a directory) takes tens of
+ * µs, and a client that parked on it pays a 40–60 µs wake-up on top. A call that will be slower
+ * for another reason is marked HELD, and its client parks at once: a server that is about to
+ * wait on another actor, whose thread needs the core the client would spin on, says so.
+ */
+export const CALL_SPIN_NS = 200_000;
 
 /** What crosses a thread boundary to attach to a ring: plain data, postable. */
 export interface RingDescriptor {

@@ -34,6 +34,14 @@ export class ServerRing {
     return true;
   }
 
+  /**
+   * Tells the client this reply will be slow, so it parks rather than spin on a core the work may
+   * need: the server is about to wait on another actor (a gofer) on this call's behalf.
+   */
+  expectDelay(): void {
+    Atomics.store(this.state, RingSlot.HELD, 1);
+  }
+
   /** Tells the client the answer will come later, so it parks instead of spinning. */
   hold(): void {
     this.held = true;
@@ -90,6 +98,8 @@ export class RingServer {
   parks = 0;
   /** A reply had to wake its client since the loop last went idle: spin for the client's next call. */
   private wokeClient = false;
+  /** The ring whose request is being handled, while a handler runs. */
+  private serving: ServerRing | undefined;
 
   constructor(doorbell: SharedArrayBuffer, spin: SharedArrayBuffer, private readonly handler: RingHandler, private readonly options: RingServerOptions) {
     this.doorbell = new Int32Array(doorbell);
@@ -127,6 +137,11 @@ export class RingServer {
     Atomics.notify(this.doorbell, DoorbellSlot.SEQ);
   }
 
+  /** Marks the request being handled as slow (ServerRing.expectDelay); nothing outside a handler. */
+  expectDelay(): void {
+    this.serving?.expectDelay();
+  }
+
   /** Serves every pending request once; returns how many were served. */
   pollOnce(): number {
     let served = 0;
@@ -146,6 +161,7 @@ export class RingServer {
     const code = s[RingSlot.CODE]!;
     let status: number;
     ring.writer.reset();
+    this.serving = ring;
     try {
       ring.reader.reset(s[RingSlot.LENGTH]!);
       status = this.handler(ring, code);
@@ -153,6 +169,8 @@ export class RingServer {
       ring.writer.reset();
       if (e instanceof FrameError) status = this.options.malformedStatus;
       else { status = this.options.failureStatus; this.options.onHandlerError?.(e); }
+    } finally {
+      this.serving = undefined;
     }
     if (status === HELD) { if (!ring.held) ring.hold(); return; }
     if (ring.complete(status)) this.wokeClient = true;

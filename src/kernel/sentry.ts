@@ -61,12 +61,14 @@ export class Sentry {
   private nextTask = 1;
 
   constructor(private readonly config: KernelConfig, private readonly output: OutputPipe) {
-    this.vfs = buildTree(config, this.clock);
     this.server = new RingServer(config.doorbell, config.spin, (ring, code) => this.dispatch(ring, code), {
       malformedStatus: Errno.INVAL,
       failureStatus: Errno.IO,
       onHandlerError: (e) => { process.emitWarning(`sentry: syscall handler failed: ${e instanceof Error ? e.stack : String(e)}`); },
     });
+    // A gofer RPC made while serving a task tells the task to park: the gofer needs the core.
+    const server = this.server;
+    this.vfs = buildTree(config, this.clock, () => server.expectDelay());
     this.server.start();
   }
 
@@ -167,19 +169,19 @@ export class Sentry {
 }
 
 /** The guest's tree: an empty tmpfs root (or a host mount at "/"), with each mount at its path. */
-function buildTree(config: KernelConfig, clock: OperationClock): VirtualFilesystem {
+function buildTree(config: KernelConfig, clock: OperationClock, beforeWait: () => void): VirtualFilesystem {
   let dev = 1n;
   const rootMount = config.mounts.find((m) => m.guestPath === '/');
   let rootFs: FilesystemImpl;
   if (rootMount?.overlay) {
-    const lower = goferFs(rootMount, dev++, clock);
+    const lower = goferFs(rootMount, dev++, clock, beforeWait);
     rootFs = new OverlayFilesystem(dev++, upperLayer(rootMount.overlay, dev++), [lower]);
   } else {
-    rootFs = rootMount ? goferFs(rootMount, dev++, clock) : new TmpFilesystem(dev++, config.tmpfs);
+    rootFs = rootMount ? goferFs(rootMount, dev++, clock, beforeWait) : new TmpFilesystem(dev++, config.tmpfs);
   }
   const vfs = new VirtualFilesystem(rootFs, rootMount !== undefined && !rootMount.overlay && rootMount.readOnly);
   const rest = config.mounts.filter((m) => m !== rootMount).sort((a, b) => depth(a.guestPath) - depth(b.guestPath));
-  for (const m of rest) vfs.mount(mountpoint(vfs, m), goferFs(m, dev++, clock), m.readOnly, m.guestPath);
+  for (const m of rest) vfs.mount(mountpoint(vfs, m), goferFs(m, dev++, clock, beforeWait), m.readOnly, m.guestPath);
   return vfs;
 }
 
@@ -193,8 +195,8 @@ function upperLayer(config: OverlayConfig, dev: bigint): TmpFilesystem {
   return upper;
 }
 
-function goferFs(m: HostMountConfig, dev: bigint, clock: OperationClock): FilesystemImpl {
-  const options = { cache: m.cache, clock };
+function goferFs(m: HostMountConfig, dev: bigint, clock: OperationClock, beforeWait: () => void): FilesystemImpl {
+  const options = { cache: m.cache, clock, beforeWait };
   if (m.directfs) return createDirectfs(m.directfs.rootFd, m.directfs.procFd, m.readOnly, dev, options);
   if (!m.ring) throw new MountSetupError(`mount ${m.guestPath} has neither a gofer nor directfs`);
   return new GoferFilesystem(m.ring, dev, options);
