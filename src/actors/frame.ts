@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /**
  * Encoding of ring payloads. The peer may scribble on shared memory at any time, so the reader
  * reads each field once, checks every length against the frame, and throws `FrameError` on a lie;
@@ -117,6 +119,15 @@ export class FrameReader {
     const p = this.take(n);
     return this.buf.toString('utf8', p, p + n);
   }
-  /** Raw UTF-8 bytes of a string field, for callers that must reject invalid UTF-8. */
-  stringBytes(): Uint8Array { return this.bytesView(); }
+  /**
+   * A string field that must be valid UTF-8 (a WASI path), or undefined if it is not. An ASCII
+   * string, nearly every path, is checked and decoded without a view or a validator call.
+   */
+  utf8(): string | undefined {
+    const n = this.u32();
+    const p = this.take(n);
+    const w = this.window;
+    for (let i = p; i < p + n; i++) if (w[i]! >= 0x80) return isUtf8(w.subarray(p, p + n)) ? this.buf.toString('utf8', p, p + n) : undefined;
+    return this.buf.toString('latin1', p, p + n);
+  }
 }

@@ -121,12 +121,16 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   }
 
   lookup(dir: Inode, name: string, ahead: PathAhead): Inode {
+    return this.find(dir, name, ahead) ?? fail(Errno.NOENT);
+  }
+
+  find(dir: Inode, name: string, ahead: PathAhead): GoferDentry | undefined {
     let d = this.dentry(dir);
     if (d.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
     // A hit needs no FD on the directory (an evicted one has no cached children to hit).
     const hit = d.children.get(name);
     if (hit !== undefined && this.trusted(typeof hit === 'number' ? hit : hit.validated)) {
-      if (typeof hit === 'number') fail(Errno.NOENT);
+      if (typeof hit === 'number') return undefined;
       this.touch(d);
       this.touch(hit);
       return hit;
@@ -141,9 +145,10 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
 
   /**
    * One Walk RPC for `names` from `d`: the dentries it reaches hold control FDs. Returns the
-   * first (what a lookup returns) and the last; fails as the lookup of `names[0]` would.
+   * first (what a lookup returns; undefined if `names[0]` is not there) and the last; fails as
+   * the lookup of `names[0]` would otherwise.
    */
-  private walkFds(d: GoferDentry, names: string[]): { first: GoferDentry; last: GoferDentry; all: boolean } {
+  private walkFds(d: GoferDentry, names: string[]): { first: GoferDentry | undefined; last: GoferDentry; all: boolean } {
     const { status, inodes } = this.conn.rpc('Walk', { dirFd: d.fd, names });
     const n = Math.min(inodes.length, names.length);
     let parent = d;
@@ -158,7 +163,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
       this.setNegative(parent, names[i]!);
     }
     this.evict(first);
-    if (first === undefined) fail(status === WalkStatus.NotExist ? Errno.NOENT : Errno.NOTDIR);
+    if (first === undefined && status !== WalkStatus.NotExist) fail(Errno.NOTDIR);
     return { first, last: parent, all: i === names.length };
   }
 
@@ -182,7 +187,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
    * close. The directories on the way are Walked instead, keeping their FDs: the next miss beneath
    * them needs one, and reviving it later would cost an openat2 + statx more.
    */
-  private lookupByStat(d: GoferDentry, names: string[]): GoferDentry {
+  private lookupByStat(d: GoferDentry, names: string[]): GoferDentry | undefined {
     let first: GoferDentry | undefined;
     if (names.length > 1) {
       const walked = this.walkFds(d, names.slice(0, -1));
@@ -200,7 +205,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     }
     if (n < names.length && parent.type === FileType.DIRECTORY) this.setNegative(parent, names[n]!);
     this.evict(first);
-    return first ?? fail(Errno.NOENT);
+    return first;
   }
 
   /** An open directory keeps its control FD: evicted, it could only be revived by a name the host may have reused. */

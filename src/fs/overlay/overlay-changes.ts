@@ -5,7 +5,6 @@
  * what was there before; names the sandbox hid itself (the self filestore) are not changes.
  */
 import { FileType } from '../../wasi/abi.js';
-import { unlessNoent } from '../../wasi/errno.js';
 import type { TmpFilesystem } from '../tmpfs/tmp-filesystem.js';
 import { NOTHING_AHEAD, type FilesystemImpl, type Inode } from '../vfs/filesystem.js';
 import { OVERLAY_XATTR_PREFIX, type OverlayFilesystem } from './overlay-filesystem.js';
@@ -57,7 +56,7 @@ function walk(ov: OverlayFilesystem, hidden: ReadonlySet<string>, visit: (v: Vis
       const u = upper.lookup(dir, name);
       const path = prefix + name;
       const below = prefix === '' && hidden.has(name) ? []
-        : lowers.flatMap((l) => { const x = unlessNoent(() => l.fs.lookup(l.inode, name, NOTHING_AHEAD)); return x ? [{ fs: l.fs, inode: x }] : []; });
+        : lowers.flatMap((l) => { const x = l.fs.find(l.inode, name, NOTHING_AHEAD); return x ? [{ fs: l.fs, inode: x }] : []; });
       if (ov.isWhiteout(u)) {
         if (below.length > 0) visit({ path, inode: undefined, inLower: true, opaque: false, hiddenBelow: [] });
         continue;
@@ -103,7 +102,7 @@ export function upperChanges(ov: OverlayFilesystem, hidden: ReadonlySet<string> 
     if (v.inode === undefined) { out.push({ kind: 'D', path: `/${v.path}` }); return; }
     out.push({ kind: v.inLower ? 'C' : 'A', path: `/${v.path}` });
     for (const name of v.hiddenBelow) {
-      const shadowed = unlessNoent(() => ov.upper.lookup(v.inode!, name));
+      const shadowed = ov.upper.find(v.inode!, name);
       if (shadowed === undefined) out.push({ kind: 'D', path: `/${v.path}/${name}` });
     }
   });

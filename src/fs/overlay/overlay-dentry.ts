@@ -1,6 +1,9 @@
 import type { FileType } from '../../wasi/abi.js';
 import type { Inode } from '../vfs/filesystem.js';
 
+/** Absent names remembered per directory: a guest probing names must not grow the Sentry without bound. */
+const MAX_ABSENT = 1000;
+
 /** An inode of one lower layer; `layer` 1 is the topmost lower (0 is the upper). */
 export interface LayerInode {
   layer: number;
@@ -21,6 +24,8 @@ export class OverlayDentry implements Inode {
   lowers: LayerInode[];
   /** Directories: names looked up (through every layer) → dentry. Dropped on any change of the name. */
   readonly children = new Map<string, OverlayDentry>();
+  /** Directories: names looked up that no layer has (or a whiteout hides), oldest first; set through `setChild`/`absentName`. */
+  readonly absent = new Set<string>();
 
   constructor(
     readonly ino: bigint, readonly type: FileType, upper: Inode | undefined, lowers: LayerInode[],
@@ -28,6 +33,19 @@ export class OverlayDentry implements Inode {
   ) {
     this.upper = upper;
     this.lowers = lowers;
+  }
+
+  /** `name` now shows `child`. */
+  setChild(name: string, child: OverlayDentry): void {
+    this.absent.delete(name);
+    this.children.set(name, child);
+  }
+
+  /** Remembers that no layer has `name`; returns undefined, what a lookup of it finds. */
+  absentName(name: string): undefined {
+    if (this.absent.size >= MAX_ABSENT) this.absent.delete(this.absent.values().next().value as string);
+    this.absent.add(name);
+    return undefined;
   }
 
   /** What the guest reads: the upper inode if there is one, else the topmost lower. */

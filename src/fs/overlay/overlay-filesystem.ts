@@ -21,7 +21,7 @@
  * None of the machinery shows: whiteouts never appear in readdir or lookup.
  */
 import { FileType } from '../../wasi/abi.js';
-import { Errno, fail, unlessNoent } from '../../wasi/errno.js';
+import { Errno, fail } from '../../wasi/errno.js';
 import type { TmpFilesystem } from '../tmpfs/tmp-filesystem.js';
 import { NOTHING_AHEAD, type DirEntry, type FileHandle, type FilesystemImpl, type Inode, type OpenAccess, type Stat, type StatChange } from '../vfs/filesystem.js';
 import { OverlayDentry, type LayerInode } from './overlay-dentry.js';
@@ -82,17 +82,26 @@ export class OverlayFilesystem implements FilesystemImpl {
   parent(dir: Inode): Inode { return this.dentry(dir).parent ?? this.rootDentry; }
 
   lookup(dir: Inode, name: string): Inode {
+    return this.find(dir, name) ?? fail(Errno.NOENT);
+  }
+
+  /**
+   * A name no layer has is remembered as absent (`OverlayDentry.absent`): the lowers never change,
+   * and every name made in the upper is made through this overlay, which forgets it then.
+   */
+  find(dir: Inode, name: string): OverlayDentry | undefined {
     const d = this.dentry(dir);
     if (d.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
     const cached = d.children.get(name);
     if (cached) return cached;
+    if (d.absent.has(name)) return undefined;
     let upper: Inode | undefined;
     let type: FileType | undefined;
     const lowers: LayerInode[] = [];
     let below = d.lowers;
     if (d.upper) {
-      const u = tryLookup(this.upper, d.upper, name);
-      if (u && this.isWhiteout(u)) fail(Errno.NOENT);
+      const u = this.upper.find(d.upper, name);
+      if (u && this.isWhiteout(u)) return d.absentName(name);
       if (u) {
         upper = u;
         type = u.type;
@@ -100,17 +109,17 @@ export class OverlayFilesystem implements FilesystemImpl {
       }
     }
     for (const l of below) {
-      const x = tryLookup(this.layer(l.layer), l.inode, name);
+      const x = this.layer(l.layer).find(l.inode, name, NOTHING_AHEAD);
       if (!x) continue;
       if (type === undefined) type = x.type;
       else if (type !== FileType.DIRECTORY || x.type !== FileType.DIRECTORY) break; // hidden from here down
       lowers.push({ layer: l.layer, inode: x });
       if (x.type !== FileType.DIRECTORY) break;
     }
-    if (type === undefined) fail(Errno.NOENT);
+    if (type === undefined) return d.absentName(name);
     const top = upper ? { layer: 0, inode: upper } : lowers[0]!;
     const child = new OverlayDentry(this.inoOf(top.layer, top.inode.ino), type, upper, lowers, d, name);
-    d.children.set(name, child);
+    d.setChild(name, child);
     return child;
   }
 
@@ -193,7 +202,7 @@ export class OverlayFilesystem implements FilesystemImpl {
   rename(oldDir: Inode, oldName: string, newDir: Inode, newName: string): void {
     const od = this.dentry(oldDir), nd = this.dentry(newDir);
     const s = this.dentry(this.lookup(od, oldName));
-    const t = this.tryLookup(nd, newName);
+    const t = this.find(nd, newName);
     if (t === s) return;
     if (t) {
       if (t.type === FileType.DIRECTORY) {
@@ -214,7 +223,7 @@ export class OverlayFilesystem implements FilesystemImpl {
     }
     od.children.delete(oldName);
     if (t) t.parent = null;
-    nd.children.set(newName, s);
+    nd.setChild(newName, s);
     s.parent = nd;
     s.name = newName;
   }
@@ -256,20 +265,16 @@ export class OverlayFilesystem implements FilesystemImpl {
     return this.upper.getXattr(u, OPAQUE_XATTR) === 'y';
   }
 
-  private tryLookup(d: OverlayDentry, name: string): OverlayDentry | undefined {
-    return unlessNoent(() => this.dentry(this.lookup(d, name)));
-  }
-
   /** Whether a lower layer beneath `d` still has `name` (so removing it needs a whiteout). */
   private lowerHas(d: OverlayDentry, name: string): boolean {
-    return d.lowers.some((l) => tryLookup(this.layer(l.layer), l.inode, name) !== undefined);
+    return d.lowers.some((l) => this.layer(l.layer).find(l.inode, name, NOTHING_AHEAD) !== undefined);
   }
 
   /** Creates `name` in the upper of `dir` with `make`, over a whiteout if there is one. */
   private make(dir: Inode, name: string, make: (upperDir: Inode, hidden: boolean) => Inode): Inode {
     const d = this.dentry(dir);
     if (d.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
-    if (this.tryLookup(d, name)) fail(Errno.EXIST);
+    if (this.find(d, name)) fail(Errno.EXIST);
     const pu = this.copyUp(d);
     const hidden = this.clearUpperName(pu, name);
     let u: Inode;
@@ -280,7 +285,7 @@ export class OverlayFilesystem implements FilesystemImpl {
       throw e;
     }
     const child = new OverlayDentry(this.inoOf(0, u.ino), u.type, u, [], d, name);
-    d.children.set(name, child);
+    d.setChild(name, child);
     return child;
   }
 
@@ -290,7 +295,7 @@ export class OverlayFilesystem implements FilesystemImpl {
    * a whiteout was there.
    */
   private clearUpperName(pu: Inode, name: string): boolean {
-    const u = tryLookup(this.upper, pu, name);
+    const u = this.upper.find(pu, name);
     if (!u) return false;
     if (this.isWhiteout(u)) { this.upper.unlink(pu, name); return true; }
     if (u.type === FileType.DIRECTORY) for (const e of this.upper.readdir(u)) this.upper.unlink(u, e.name);
@@ -506,8 +511,4 @@ interface LowerLinks {
   upper: Inode | undefined;
   /** A read-only open of the copy, kept while lower names show it (else its data would go with its last upper name). */
   hold: FileHandle | undefined;
-}
-
-function tryLookup(fs: FilesystemImpl, dir: Inode, name: string): Inode | undefined {
-  return unlessNoent(() => fs.lookup(dir, name, NOTHING_AHEAD));
 }

@@ -62,9 +62,11 @@ export class TmpFilesystem implements FilesystemImpl {
   parent(dir: Inode): Inode { return (dir as TmpInode).parent ?? dir; }
 
   lookup(dir: Inode, name: string): Inode {
-    const child = this.dir(dir).children.get(name);
-    if (child === undefined) fail(Errno.NOENT);
-    return child;
+    return this.dir(dir).children.get(name) ?? fail(Errno.NOENT);
+  }
+
+  find(dir: Inode, name: string): Inode | undefined {
+    return this.dir(dir).children.get(name);
   }
 
   stat(inode: Inode): Stat {

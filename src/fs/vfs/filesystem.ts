@@ -37,6 +37,12 @@ export interface FilesystemImpl {
    */
   lookup(dir: Inode, name: string, ahead: PathAhead): Inode;
   /**
+   * `lookup`, with a name that is not there as undefined rather than ENOENT (other failures still
+   * throw). For callers that expect misses — creating a name, the overlay's search of its layers
+   * — where a thrown error would cost more than the lookup.
+   */
+  find(dir: Inode, name: string, ahead: PathAhead): Inode | undefined;
+  /**
    * A guest descriptor names the directory `inode` until `unpin`: a cache keeps what using it
    * needs (goferfs: its host FD), as it does for an open file. Optional: a filesystem that
    * evicts nothing has nothing to keep.

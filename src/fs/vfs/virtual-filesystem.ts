@@ -1,5 +1,5 @@
 import { FileType } from '../../wasi/abi.js';
-import { Errno, fail, unlessNoent } from '../../wasi/errno.js';
+import { Errno, fail } from '../../wasi/errno.js';
 import { NAME_MAX, NOTHING_AHEAD, type FilesystemImpl, type Inode, type Stat, type StatChange } from './filesystem.js';
 import { Mount, type Location } from './mount.js';
 import { ResolvingPath, SYMLINK_BUDGET } from './resolving-path.js';
@@ -122,7 +122,7 @@ export class VirtualFilesystem {
   }
 
   private lookupChild(dir: Location, name: string): Inode | undefined {
-    return unlessNoent(() => dir.mount.fs.lookup(dir.inode, name, NOTHING_AHEAD));
+    return dir.mount.fs.find(dir.inode, name, NOTHING_AHEAD);
   }
 
   private writable(loc: Location): void {

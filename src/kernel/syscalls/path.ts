@@ -4,7 +4,6 @@ import {
   OFLAG_TRUNC, R, RIGHTS_DIRECTORY_BASE, RIGHTS_REGULAR_FILE_BASE,
 } from '../../wasi/abi.js';
 import { Errno, fail } from '../../wasi/errno.js';
-import { isUtf8 } from 'node:buffer';
 import type { Location } from '../../fs/vfs/mount.js';
 import type { FrameReader } from '../../actors/frame.js';
 import { DirectoryDescription, RegularFileDescription, type FileDescription } from '../file-description.js';
@@ -17,9 +16,7 @@ import { timesChange } from './fd.js';
 
 /** A path field: valid UTF-8 or EILSEQ (WASI paths are strings). */
 function readPath(rd: FrameReader): string {
-  const raw = rd.stringBytes();
-  if (!isUtf8(raw)) fail(Errno.ILSEQ);
-  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+  return rd.utf8() ?? fail(Errno.ILSEQ);
 }
 
 /** The directory an fd names, which must hold `rights`. A non-directory is ENOTDIR. */
