@@ -6,6 +6,7 @@ import { RingClient, RingClosedError, shutdownRing } from '../../src/actors/ring
 import { DoorbellSlot, RING_HEADER_BYTES, RingSlot, RingState, createDoorbell, createRing, createSpinBudget } from '../../src/actors/ring-layout.js';
 
 const echoWorker = new URL('./echo-worker.js', import.meta.url);
+const SLOW_CALL = 77, SLOW_CALL_SAYS_SO = 78; // echo-worker.ts
 
 async function startEcho(rings = 1) {
   const supervisor = new Supervisor();
@@ -79,6 +80,21 @@ test('the reader rejects lengths beyond the window or the frame', () => {
   new DataView(r.window.buffer).setUint32(0, 100, true);
   r.reset(16);
   assert.throws(() => r.bytes(), frameError);
+});
+
+test('a server that expects a slow reply makes its client park at once; otherwise the client spins', async () => {
+  const { supervisor, descs } = await startEcho();
+  // A spin far longer than any wait below: only the server's word can make this client park.
+  const c = new RingClient(descs[0]!, { spinNs: 60e9 });
+  c.writer.reset().u32(50);
+  assert.is(c.call(SLOW_CALL), 0, 'no park within 50 ms when the server says nothing');
+  assert.is(c.parks, 0);
+  c.writer.reset().u32(10_000);
+  assert.is(c.call(SLOW_CALL_SAYS_SO), 1, 'parked once the server called expectDelay');
+  assert.is(c.parks, 1);
+  c.writer.reset().u32(50);
+  assert.is(c.call(SLOW_CALL), 0, 'the mark lasts one call');
+  await supervisor.stopAll();
 });
 
 test('shutting a ring down wakes a parked client with RingClosedError instead of a hang', async () => {

@@ -1,5 +1,5 @@
 import type { FileType } from '../../wasi/abi.js';
-import type { Inode } from '../vfs/filesystem.js';
+import type { DirEntry, Inode } from '../vfs/filesystem.js';
 
 /** Absent names remembered per directory: a guest probing names must not grow the Sentry without bound. */
 const MAX_ABSENT = 1000;
@@ -24,6 +24,8 @@ export class OverlayDentry implements Inode {
   lowers: LayerInode[];
   /** Directories: names looked up (through every layer) → dentry. Dropped on any change of the name. */
   readonly children = new Map<string, OverlayDentry>();
+  /** Directories: what the lowers list, merged, once read (OverlayFilesystem.lowerEntries). */
+  lowerEntries: DirEntry[] | undefined;
   /** Directories: names looked up that no layer has (or a whiteout hides), oldest first; set through `setChild`/`absentName`. */
   readonly absent = new Set<string>();
 

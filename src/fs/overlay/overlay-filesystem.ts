@@ -37,8 +37,8 @@ export class OverlayFilesystem implements FilesystemImpl {
   readonly kind = 'overlay';
   private readonly rootDentry: OverlayDentry;
   private nextIno = 1n;
-  /** `${layer}:${ino}` → the overlay's inode number, so hard links share one and copy-up keeps it. */
-  private readonly inos = new Map<string, bigint>();
+  /** Per layer (0 the upper), its inode number → the overlay's, so hard links share one and copy-up keeps it. */
+  private readonly inos: Map<bigint, bigint>[];
   /**
    * Lower non-directories with more than one name, by `${layer}:${ino}`: how many of their lower
    * names still show them, and their upper copy once one name was copied up. Copy-up of a further
@@ -52,6 +52,7 @@ export class OverlayFilesystem implements FilesystemImpl {
   /** `lowers` are read-only to the overlay, topmost first; each must be a tree without whiteouts. */
   constructor(readonly dev: bigint, readonly upper: TmpFilesystem, private readonly lowers: readonly FilesystemImpl[]) {
     if (lowers.length === 0) throw new RangeError('an overlay needs a lower layer');
+    this.inos = Array.from({ length: lowers.length + 1 }, () => new Map<bigint, bigint>());
     const ur = upper.root();
     const lowerRoots = lowers.map((fs, i) => ({ layer: i + 1, inode: fs.root() }));
     // The upper root takes the lower root's permissions and owner, as gVisor's does, and its
@@ -72,7 +73,7 @@ export class OverlayFilesystem implements FilesystemImpl {
   copiesShownBelow(): Map<bigint, Inode> {
     const out = new Map<bigint, Inode>();
     for (const links of this.lowerLinks.values()) {
-      if (links.upper && links.gone < links.lowerNlink) out.set(this.inos.get(`0:${links.upper.ino}`)!, links.upper);
+      if (links.upper && links.gone < links.lowerNlink) out.set(this.inos[0]!.get(links.upper.ino)!, links.upper);
     }
     return out;
   }
@@ -249,9 +250,9 @@ export class OverlayFilesystem implements FilesystemImpl {
   }
 
   private inoOf(layer: number, ino: bigint): bigint {
-    const key = `${layer}:${ino}`;
-    let o = this.inos.get(key);
-    if (o === undefined) this.inos.set(key, o = this.nextIno++);
+    const inos = this.inos[layer]!;
+    let o = inos.get(ino);
+    if (o === undefined) inos.set(ino, o = this.nextIno++);
     return o;
   }
 
@@ -368,7 +369,7 @@ export class OverlayFilesystem implements FilesystemImpl {
     const owner = { uid: st.uid, gid: st.gid };
     this.upper.setStat(u, { ...owner, atim: st.atim, mtim: st.mtim }); // symlinks too: rename must not move their mtime
     keepParentTimes();
-    this.inos.set(`0:${u.ino}`, d.ino);
+    this.inos[0]!.set(u.ino, d.ino);
     if (links) this.adoptCopy(links, u);
     d.upper = u;
     if (d.type !== FileType.DIRECTORY) d.lowers = [];
@@ -445,7 +446,7 @@ export class OverlayFilesystem implements FilesystemImpl {
       }
       for (const [name, value] of this.upper.listXattrs(old)) this.upper.setXattr(u, name, value);
       this.upper.setStat(u, { mode: st.mode, uid: st.uid, gid: st.gid, atim: st.atim, mtim: st.mtim });
-      this.inos.set(`0:${u.ino}`, d.ino);
+      this.inos[0]!.set(u.ino, d.ino);
       this.adoptCopy(links, u);
     }
     d.upper = u;
@@ -480,22 +481,39 @@ export class OverlayFilesystem implements FilesystemImpl {
   /** The merged entries: upper first, then each lower; a name shows once; whiteouts never. */
   private entries(d: OverlayDentry): DirEntry[] {
     if (d.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
+    const out: DirEntry[] = [];
+    let below = d.lowers;
+    let seen: Set<string> | undefined;
+    if (d.upper) {
+      const upper = this.upper.readdir(d.upper);
+      if (this.isOpaque(d.upper)) below = [];
+      if (below.length > 0) seen = new Set();
+      for (const e of upper) {
+        seen?.add(e.name);
+        if (e.type === FileType.CHARACTER_DEVICE && this.isWhiteout(this.upper.find(d.upper, e.name)!)) continue;
+        out.push({ name: e.name, type: e.type, ino: d.children.get(e.name)?.ino ?? this.inoOf(0, e.ino) });
+      }
+    }
+    if (below.length === 0) return out;
+    for (const e of d.lowerEntries ??= this.lowerEntries(below)) {
+      if (!seen?.has(e.name)) out.push({ name: e.name, type: e.type, ino: d.children.get(e.name)?.ino ?? e.ino });
+    }
+    return out;
+  }
+
+  /**
+   * What the lower directories `below` list, merged (a name shows once, from the topmost), with
+   * the overlay's inode numbers. Read once per directory: the lowers never change.
+   */
+  private lowerEntries(below: readonly LayerInode[]): DirEntry[] {
     const seen = new Set<string>();
     const out: DirEntry[] = [];
-    const add = (layer: number, e: DirEntry): void => {
-      seen.add(e.name);
-      out.push({ name: e.name, type: e.type, ino: d.children.get(e.name)?.ino ?? this.inoOf(layer, e.ino) });
-    };
-    let below = d.lowers;
-    if (d.upper) {
-      for (const e of this.upper.readdir(d.upper)) {
-        if (e.type === FileType.CHARACTER_DEVICE && this.isWhiteout(this.upper.lookup(d.upper, e.name))) { seen.add(e.name); continue; }
-        add(0, e);
-      }
-      if (this.isOpaque(d.upper)) below = [];
-    }
     for (const l of below) {
-      for (const e of this.layer(l.layer).readdir(l.inode)) if (!seen.has(e.name)) add(l.layer, e);
+      for (const e of this.layer(l.layer).readdir(l.inode)) {
+        if (seen.has(e.name)) continue;
+        seen.add(e.name);
+        out.push({ name: e.name, type: e.type, ino: this.inoOf(l.layer, e.ino) });
+      }
     }
     return out;
   }

@@ -5,7 +5,7 @@ import {
 } from '../../wasi/abi.js';
 import { Errno, fail } from '../../wasi/errno.js';
 import type { StatChange } from '../../fs/vfs/filesystem.js';
-import { DirectoryDescription, WOULD_BLOCK } from '../file-description.js';
+import { DirectoryDescription, WOULD_BLOCK, type DirentRecord } from '../file-description.js';
 import type { Task } from '../task.js';
 import { writeFilestat } from './encode.js';
 import { FRAME_SLACK } from './protocol.js';
@@ -160,26 +160,38 @@ export function fdReaddir(t: Task, r: ServerRing): number {
   if (!(d instanceof DirectoryDescription)) fail(Errno.NOTDIR);
   const limit = maxData(r, bufLen);
   const { list, start } = d.entries(cookie);
-  const lenAt = r.writer.reserve(4);
-  const begin = r.writer.pos;
-  const view = new DataView(r.writer.window.buffer, r.writer.window.byteOffset);
+  const w = r.writer;
+  const lenAt = w.reserve(4);
+  const begin = w.pos;
+  const view = new DataView(w.window.buffer, w.window.byteOffset, w.window.byteLength);
   for (let i = start; i < list.length; i++) {
-    const used = r.writer.pos - begin;
-    if (used >= limit) break;
+    const room = limit - (w.pos - begin);
+    if (room <= 0) break;
     const ent = list[i]!;
-    // Build the whole entry, then copy as much as fits: a cut entry tells the guest to call again.
-    const rec = new Uint8Array(24 + ent.name.byteLength);
-    const rv = new DataView(rec.buffer);
-    rv.setBigUint64(0, BigInt(i + 1), true);
-    rv.setBigUint64(8, ent.ino, true);
-    rv.setUint32(16, ent.name.byteLength, true);
-    rv.setUint8(20, ent.type);
-    rec.set(ent.name, 24);
-    const take = Math.min(rec.byteLength, limit - used);
-    r.writer.window.set(rec.subarray(0, take), r.writer.reserve(take));
+    const size = DIRENT_BYTES + ent.name.byteLength;
+    if (size <= room) {
+      putDirent(view, w.reserve(size), i + 1, ent);
+      w.window.set(ent.name, w.pos - ent.name.byteLength);
+      continue;
+    }
+    // As much of the entry as fits: a cut entry tells the guest to call again with a larger buffer.
+    const rec = new Uint8Array(size);
+    putDirent(new DataView(rec.buffer), 0, i + 1, ent);
+    rec.set(ent.name, DIRENT_BYTES);
+    w.window.set(rec.subarray(0, room), w.reserve(room));
   }
-  view.setUint32(lenAt, r.writer.pos - begin, true);
+  view.setUint32(lenAt, w.pos - begin, true);
   return 0;
+}
+
+/** A WASI dirent's fixed part: d_next u64, d_ino u64, d_namlen u32, d_type u8, 3 bytes of padding. */
+const DIRENT_BYTES = 24;
+
+function putDirent(v: DataView, at: number, next: number, ent: DirentRecord): void {
+  v.setBigUint64(at, BigInt(next), true);
+  v.setBigUint64(at + 8, ent.ino, true);
+  v.setUint32(at + 16, ent.name.byteLength, true);
+  v.setUint32(at + 20, ent.type, true); // d_type, and zeros for the padding
 }
 
 export function fdRenumber(t: Task, r: ServerRing): number {

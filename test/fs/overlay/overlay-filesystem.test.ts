@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createDirectfs } from '../../../src/fs/directfs/directfs.js';
+import type { GoferFilesystem } from '../../../src/fs/gofer/gofer-filesystem.js';
 import { OverlayFilesystem } from '../../../src/fs/overlay/overlay-filesystem.js';
 import { DEFAULT_TMPFS_LIMITS, TmpFilesystem } from '../../../src/fs/tmpfs/tmp-filesystem.js';
 import type { Inode } from '../../../src/fs/vfs/filesystem.js';
@@ -301,6 +302,48 @@ test('a lower name keeps the data of a copy whose upper names are all gone ([wri
     write(r.ov, 'a/hl', 'TO'); // copied up again, from the copy
     assert.is(read(r.ov, 'a/hl'), 'TOp');
     assert.is(r.ov.stat(at(r.ov, 'a/hl')).nlink, 1n);
+  } finally { r.done(); }
+});
+
+test('a name no layer has is remembered as absent, and shows once any call makes it', () => {
+  const r = rig();
+  try {
+    const a = at(r.ov, 'a');
+    const makers: [string, (name: string) => void][] = [
+      ['create', (n) => r.ov.create(a, n, 0o644)],
+      ['mkdir', (n) => r.ov.mkdir(a, n, 0o755)],
+      ['symlink', (n) => r.ov.symlink(a, n, 'f1')],
+      ['link', (n) => r.ov.link(a, n, at(r.ov, 'a/f1'))],
+      ['rename', (n) => r.ov.rename(r.ov.root(), 'top', a, n)],
+    ];
+    for (const [call, make] of makers) {
+      const name = `new-${call}`;
+      assert.is(r.ov.find(a, name), undefined, `${call}: missing before`);
+      assert.is(errnoOfCall(() => r.ov.lookup(a, name)), Errno.NOENT, `${call}: ENOENT, from the remembered miss`);
+      make(name);
+      assert.ok(r.ov.find(a, name), `${call}: found once made`);
+    }
+    assert.is(r.ov.find(r.ov.root(), 'top'), undefined, 'a name renamed away is gone');
+    r.ov.unlink(a, 'f2');
+    assert.is(r.ov.find(a, 'f2'), undefined, 'a whiteout hides the lower name');
+    r.ov.create(a, 'f2', 0o644);
+    assert.is(read(r.ov, 'a/f2'), '', 'and the name can be made again over it');
+  } finally { r.done(); }
+});
+
+test('a merged directory reads its lowers once; later listings still show every upper change', () => {
+  const r = rig();
+  try {
+    const lower = r.ov.lowerLayers[0] as GoferFilesystem;
+    assert.equal(names(r.ov, 'a'), ['f1', 'f2', 'sub']);
+    const reads = lower.rpcCounts.Getdents64;
+    r.ov.create(at(r.ov, 'a'), 'new', 0o644);
+    r.ov.unlink(at(r.ov, 'a'), 'f1');
+    r.ov.rename(at(r.ov, 'a'), 'f2', at(r.ov, 'a'), 'f3');
+    assert.equal(names(r.ov, 'a'), ['f3', 'new', 'sub']);
+    assert.is(lower.rpcCounts.Getdents64, reads, 'no host directory read for the second listing');
+    const inos = new Map(r.ov.readdir(at(r.ov, 'a')).map((e) => [e.name, e.ino]));
+    assert.is(inos.get('sub'), r.ov.stat(at(r.ov, 'a/sub')).ino, 'a cached lower entry keeps the inode number stat reports');
   } finally { r.done(); }
 });
 
