@@ -360,9 +360,12 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     const d = this.live(this.dentry(inode));
     const out = new Map<string, Uint8Array>();
     const window = this.conn.windowBytes - 64;
-    const names = unlessErrno(Errno.NOTSUP, () => this.conn.rpc('FListXattr', { fd: d.fd, size: Math.min(XATTR_LIST_MAX, window) }).names);
+    // An open FD of the file serves f*xattr as it is; the control FD (O_PATH) must be reopened.
+    const h = d.handles;
+    const fd = h.r >= 0 ? h.r : h.rw >= 0 ? h.rw : h.w >= 0 ? h.w : d.fd;
+    const names = unlessErrno(Errno.NOTSUP, () => this.conn.rpc('FListXattr', { fd, size: Math.min(XATTR_LIST_MAX, window) }).names);
     for (const name of names ?? []) {
-      const got = unlessErrno(Errno.NOENT, () => this.conn.rpc('FGetXattr', { fd: d.fd, name, size: Math.min(XATTR_SIZE_MAX, window) }).value);
+      const got = unlessErrno(Errno.NOENT, () => this.conn.rpc('FGetXattr', { fd, name, size: Math.min(XATTR_SIZE_MAX, window) }).value);
       if (got !== undefined) out.set(name, got);
     }
     return out;

@@ -32,6 +32,7 @@ export const OPAQUE_XATTR = 'trusted.overlay.opaque';
 /** The overlay's private xattrs: never copied up from a lower. */
 export const OVERLAY_XATTR_PREFIX = 'trusted.overlay.';
 const COPY_CHUNK = 64 * 1024;
+const READ = { read: true, write: false, truncate: false };
 
 export class OverlayFilesystem implements FilesystemImpl {
   readonly kind = 'overlay';
@@ -345,23 +346,31 @@ export class OverlayFilesystem implements FilesystemImpl {
     const { layer, inode } = d.lowers[0]!;
     const lfs = this.layer(layer);
     const st = lfs.stat(inode);
-    // Read before anything is made, so a failure here leaves no partial copy either.
-    const xattrs = lfs.listXattrs?.(inode);
+    // Read before anything is made, so a failure here leaves no partial copy either. The file is
+    // opened first: a gofer lists xattrs through an open FD in one host call, where a node
+    // without one costs a reopen and a close around it.
+    const src = d.type === FileType.REGULAR_FILE && !noData ? lfs.open(inode, READ) : undefined;
     let u: Inode;
-    switch (d.type) {
-      case FileType.DIRECTORY: u = this.upper.mkdir(pu, d.name, st.mode ?? 0o755); break;
-      case FileType.SYMBOLIC_LINK: u = this.upper.symlink(pu, d.name, lfs.readlink(inode)); break;
-      case FileType.REGULAR_FILE:
-        u = this.upper.create(pu, d.name, st.mode ?? 0o644);
-        try {
-          if (!noData) this.copyData(lfs, inode, u);
-        } catch (e) {
-          this.upper.unlink(pu, d.name);
-          keepParentTimes();
-          throw e;
-        }
-        break;
-      default: fail(Errno.PERM); // fifos, sockets, devices: gVisor refuses too
+    let xattrs: Map<string, string | Uint8Array> | undefined;
+    try {
+      xattrs = lfs.listXattrs?.(inode);
+      switch (d.type) {
+        case FileType.DIRECTORY: u = this.upper.mkdir(pu, d.name, st.mode ?? 0o755); break;
+        case FileType.SYMBOLIC_LINK: u = this.upper.symlink(pu, d.name, lfs.readlink(inode)); break;
+        case FileType.REGULAR_FILE:
+          u = this.upper.create(pu, d.name, st.mode ?? 0o644);
+          try {
+            if (src) this.copyData(src, u);
+          } catch (e) {
+            this.upper.unlink(pu, d.name);
+            keepParentTimes();
+            throw e;
+          }
+          break;
+        default: fail(Errno.PERM); // fifos, sockets, devices: gVisor refuses too
+      }
+    } finally {
+      src?.close();
     }
     // Every xattr but the overlay's own (a lower's opaque mark must not make the copy opaque); then
     // owner and times, the times last: copying data and xattrs moved them.
@@ -437,11 +446,14 @@ export class OverlayFilesystem implements FilesystemImpl {
       if (old.type === FileType.SYMBOLIC_LINK) u = this.upper.symlink(pu, d.name, this.upper.readlink(old));
       else {
         u = this.upper.create(pu, d.name, st.mode ?? 0o644);
+        const src = this.upper.open(old, READ);
         try {
-          this.copyData(this.upper, old, u);
+          this.copyData(src, u);
         } catch (e) {
           this.upper.unlink(pu, d.name);
           throw e;
+        } finally {
+          src.close();
         }
       }
       for (const [name, value] of this.upper.listXattrs(old)) this.upper.setXattr(u, name, value);
@@ -454,8 +466,8 @@ export class OverlayFilesystem implements FilesystemImpl {
     return u;
   }
 
-  private copyData(lfs: FilesystemImpl, from: Inode, to: Inode): void {
-    const src = lfs.open(from, { read: true, write: false, truncate: false });
+  /** Copies what `src` reads into the upper file `to`; the caller closes `src`. */
+  private copyData(src: FileHandle, to: Inode): void {
     const dst = this.upper.open(to, { read: false, write: true, truncate: false });
     try {
       const buf = new Uint8Array(COPY_CHUNK);
@@ -466,7 +478,6 @@ export class OverlayFilesystem implements FilesystemImpl {
         off += n;
       }
     } finally {
-      src.close();
       dst.close();
     }
   }
