@@ -60,17 +60,18 @@ export const enum SpinSlot {
 export const DEFAULT_WINDOW_BYTES = 64 * 1024;
 
 /**
- * Spin this long before parking. 2 µs is shorter than an OS wake-up, so both sides end up asleep;
- * 20 µs keeps a busy ring hot at ~0.3 µs a round trip and an idle sandbox near 0.2 cores (DESIGN §2).
+ * A server loop spins this long for the next request before parking. 2 µs is shorter than an OS
+ * wake-up, so both sides end up asleep; 20 µs keeps a busy ring hot at ~0.3 µs a round trip and
+ * an idle sandbox near 0.2 cores (DESIGN §2).
  */
 export const SPIN_BUDGET_NS = 20_000;
 
 /**
- * Spin this long after waking a parked peer. Its wake-up takes 40–60 µs (DESIGN §2), longer than
- * SPIN_BUDGET_NS: a side that spun only that long for the woken peer's next message would park
- * too, and from then on every call pays two wake-ups (both sides taking turns asleep) until
- * timing happens to line up again. Spinning past one wake-up puts the pair back on the hot path
- * after a single slow call. The longer spin ends as soon as the peer's message arrives.
+ * A server loop spins this long after its reply woke a parked client. The wake-up takes 40–60 µs
+ * (DESIGN §2), longer than SPIN_BUDGET_NS: a server that spun only that long for the woken
+ * client's next request would park too, and from then on every call pays two wake-ups (both
+ * sides taking turns asleep) until timing happens to line up again. Spinning past one wake-up
+ * puts the pair back on the hot path after a single slow call; it ends when the request arrives.
  */
 export const WAKE_SPIN_NS = 200_000;
 
