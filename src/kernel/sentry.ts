@@ -67,8 +67,7 @@ export class Sentry {
       onHandlerError: (e) => { process.emitWarning(`sentry: syscall handler failed: ${e instanceof Error ? e.stack : String(e)}`); },
     });
     // A gofer RPC made while serving a task tells the task to park: the gofer needs the core.
-    const server = this.server;
-    this.vfs = buildTree(config, this.clock, () => server.expectDelay());
+    this.vfs = buildTree(config, this.clock, () => this.server.expectDelay());
     this.server.start();
   }
 

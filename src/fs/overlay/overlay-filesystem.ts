@@ -415,7 +415,7 @@ export class OverlayFilesystem implements FilesystemImpl {
     links.upper = u;
     this.lowerLinksByUpper.set(u.ino, links);
     // While lower names still show it, an open keeps its data even when no upper name is left.
-    links.hold = u.type === FileType.REGULAR_FILE ? this.upper.open(u, { read: true, write: false, truncate: false }) : undefined;
+    links.hold = u.type === FileType.REGULAR_FILE ? this.upper.open(u, READ) : undefined;
     this.lowerNameGone(links);
   }
 
