@@ -3,6 +3,7 @@ import { RingClosedError, type RingClient } from '../actors/ring-client.js';
 import { FrameError } from '../actors/frame.js';
 import { ClockId, EVENT_SIZE, FDSTAT_SIZE, FILESTAT_SIZE, SUBSCRIPTION_SIZE } from '../wasi/abi.js';
 import { Errno, SyscallError, fail } from '../wasi/errno.js';
+import { FdstatCache } from './fdstat-cache.js';
 import { GuestMemory } from './guest-memory.js';
 import { FRAME_SLACK, Sys } from './syscalls/protocol.js';
 
@@ -26,6 +27,7 @@ export function createWasiImports(ring: RingClient, mem: GuestMemory, args: read
   const chunk = ring.windowBytes - FRAME_SLACK;
   const argBytes = args.map((a) => Buffer.from(`${a}\0`));
   const envBytes = env.map((e) => Buffer.from(`${e}\0`));
+  const fdstats = new FdstatCache();
 
   /** Sends what `w` holds; a non-zero status is the call's errno. */
   const call = (code: Sys): void => {
@@ -96,23 +98,25 @@ export function createWasiImports(ring: RingClient, mem: GuestMemory, args: read
     fd_allocate: (fd: number, offset: bigint, len: bigint) => {
       w.reset().u32(fd).u64(offset).u64(len); call(Sys.FD_ALLOCATE); return 0;
     },
-    fd_close: (fd: number) => { w.reset().u32(fd); call(Sys.FD_CLOSE); return 0; },
+    fd_close: (fd: number) => { fdstats.forget(fd); w.reset().u32(fd); call(Sys.FD_CLOSE); return 0; },
     fd_datasync: (fd: number) => { w.reset().u32(fd); call(Sys.FD_DATASYNC); return 0; },
     fd_sync: (fd: number) => { w.reset().u32(fd); call(Sys.FD_SYNC); return 0; },
     fd_fdstat_get: (fd: number, out: number) => {
       mem.check(out, FDSTAT_SIZE);
+      if (fdstats.copyTo(fd, mem.u8, out >>> 0)) return 0;
       w.reset().u32(fd); call(Sys.FD_FDSTAT_GET);
       const type = rd.u8(); const flags = rd.u32(); const base = rd.u64(); const inh = rd.u64();
       const v = mem.view; const p = out >>> 0;
       v.setUint8(p, type); v.setUint8(p + 1, 0); v.setUint16(p + 2, flags, true); v.setUint32(p + 4, 0, true);
       v.setBigUint64(p + 8, base, true); v.setBigUint64(p + 16, inh, true);
+      fdstats.keep(fd, mem.u8, p);
       return 0;
     },
     fd_fdstat_set_flags: (fd: number, flags: number) => {
-      w.reset().u32(fd).u32(flags & 0xffff); call(Sys.FD_FDSTAT_SET_FLAGS); return 0;
+      fdstats.forget(fd); w.reset().u32(fd).u32(flags & 0xffff); call(Sys.FD_FDSTAT_SET_FLAGS); return 0;
     },
     fd_fdstat_set_rights: (fd: number, base: bigint, inh: bigint) => {
-      w.reset().u32(fd).u64(base).u64(inh); call(Sys.FD_FDSTAT_SET_RIGHTS); return 0;
+      fdstats.forget(fd); w.reset().u32(fd).u64(base).u64(inh); call(Sys.FD_FDSTAT_SET_RIGHTS); return 0;
     },
     fd_filestat_get: (fd: number, out: number) => {
       mem.check(out, FILESTAT_SIZE);
@@ -177,7 +181,9 @@ export function createWasiImports(ring: RingClient, mem: GuestMemory, args: read
       mem.setU32(out, n);
       return 0;
     },
-    fd_renumber: (from: number, to: number) => { w.reset().u32(from).u32(to); call(Sys.FD_RENUMBER); return 0; },
+    fd_renumber: (from: number, to: number) => {
+      fdstats.forget(from); fdstats.forget(to); w.reset().u32(from).u32(to); call(Sys.FD_RENUMBER); return 0;
+    },
     fd_seek: (fd: number, offset: bigint, whence: number, out: number) => {
       mem.check(out, 8);
       w.reset().u32(fd).i64(offset).u8(whence & 0xff); if (whence >>> 0 > 255) fail(Errno.INVAL);
@@ -208,7 +214,9 @@ export function createWasiImports(ring: RingClient, mem: GuestMemory, args: read
       mem.check(out, 4);
       w.reset().u32(fd).u32(dirflags); path(p, l); w.u32(oflags & 0xffff).u64(base).u64(inh).u32(fdflags & 0xffff);
       call(Sys.PATH_OPEN);
-      mem.setU32(out, rd.u32());
+      const opened = rd.u32();
+      fdstats.forget(opened);
+      mem.setU32(out, opened);
       return 0;
     },
     path_readlink: (fd: number, p: number, l: number, buf: number, len: number, out: number) => {
@@ -246,7 +254,11 @@ export function createWasiImports(ring: RingClient, mem: GuestMemory, args: read
     },
 
     sock_accept: (fd: number, flags: number, out: number) => {
-      mem.check(out, 4); w.reset().u32(fd).u32(flags); call(Sys.SOCK_ACCEPT); mem.setU32(out, rd.u32()); return 0;
+      mem.check(out, 4); w.reset().u32(fd).u32(flags); call(Sys.SOCK_ACCEPT);
+      const accepted = rd.u32();
+      fdstats.forget(accepted);
+      mem.setU32(out, accepted);
+      return 0;
     },
     sock_recv: (fd: number, iovs: number, n: number, flags: number, outLen: number, outFlags: number) => {
       mem.iovecs(iovs, n); mem.check(outLen, 4); mem.check(outFlags, 2);

@@ -34,7 +34,7 @@ for (const guest of ['/', '/data']) {
 test('fd_rights: fdstat flags (APPEND, NONBLOCK), rights only shrink', () => {
   const host = tmpDir();
   pass('fd_rights', host, '/', okLines('fd_fdstat_get', 'fd_fdstat_set_flags', 'fd_fdstat_set_rights',
-    'path_open_append', 'path_open_rights'));
+    'path_open_append', 'path_open_rights', 'fdstat_after_change'));
   assert.equal(tree(host), { 'append.txt': 'file:startENDmore', 'append2.txt': 'file:abcXYZ' });
 });
 
