@@ -7,5 +7,6 @@ export type ActorEvent =
 /** The control surface every actor exposes over comlink. */
 export interface ActorControl {
   stats(): unknown;
-  stop(): Promise<void>;
+  /** An actor whose worker may serve another owner answers whether it released everything. */
+  stop(): Promise<void | boolean>;
 }

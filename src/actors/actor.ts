@@ -2,6 +2,7 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { Subject, type Observable } from 'rxjs';
 import type { SpawnOptions } from 'node:child_process';
 import { releaseControl, wrapControl, type Remote } from './control.js';
+import type { IdleWorker, IdleWorkers } from './idle-workers.js';
 import { ProcessActor } from './process-actor.js';
 
 export type { ActorControl, ActorEvent } from './actor-types.js';
@@ -10,35 +11,44 @@ import type { ActorControl, ActorEvent } from './actor-types.js';
 /**
  * An actor on a worker thread, seen from the thread that started it: its comlink control proxy and
  * whether it is alive. A death that `stop()` did not ask for is reported on the events stream.
+ * The worker is new, or one an earlier owner retired into IdleWorkers (it starts where that
+ * owner's actor left off: its `stop()` has run, it holds nothing of that owner's).
  */
 export class WorkerActor<C extends ActorControl> {
   readonly worker: Worker;
   readonly control: Remote<C>;
   private stopping = false;
   private exited = false;
+  private retired = false;
   readonly exit: Promise<number>;
+  private readonly onError: (e: unknown) => void;
+  private readonly onExit: (code: number) => void;
 
-  constructor(readonly name: string, script: URL, options: WorkerOptions, private readonly events: Subject<ActorEvent>) {
-    this.worker = new Worker(script, options);
-    this.control = wrapControl<C>(this.worker);
+  constructor(readonly name: string, from: URL | IdleWorker<C>, options: WorkerOptions, private readonly events: Subject<ActorEvent>) {
+    const reused = !(from instanceof URL);
+    this.worker = reused ? from.worker : new Worker(from, options);
+    this.control = reused ? from.control : wrapControl<C>(this.worker);
     let lastError = '';
-    this.worker.on('error', (e) => { lastError = e instanceof Error ? e.message : String(e); });
-    this.exit = new Promise((resolve) => {
-      this.worker.on('exit', (code) => {
-        this.exited = true;
-        if (this.stopping) events.next({ type: 'stopped', actor: name });
-        else events.next({ type: 'died', actor: name, error: lastError || `exited with code ${code}`, exitCode: code });
-        resolve(code);
-      });
-    });
-    this.worker.once('online', () => events.next({ type: 'started', actor: name }));
+    this.onError = (e) => { lastError = e instanceof Error ? e.message : String(e); };
+    let resolveExit!: (code: number) => void;
+    this.exit = new Promise((resolve) => { resolveExit = resolve; });
+    this.onExit = (code) => {
+      this.exited = true;
+      if (this.stopping) events.next({ type: 'stopped', actor: name });
+      else events.next({ type: 'died', actor: name, error: lastError || `exited with code ${code}`, exitCode: code });
+      resolveExit(code);
+    };
+    this.worker.on('error', this.onError);
+    this.worker.on('exit', this.onExit);
+    if (reused) queueMicrotask(() => events.next({ type: 'started', actor: name }));
+    else this.worker.once('online', () => events.next({ type: 'started', actor: name }));
   }
 
-  get alive(): boolean { return !this.exited; }
+  get alive(): boolean { return !this.exited && !this.retired; }
 
   /** Asks the actor to stop; terminates it if it has not exited within `graceMs`. */
   async stop(graceMs = 2000): Promise<void> {
-    if (this.exited) return;
+    if (this.exited || this.retired) return;
     this.stopping = true;
     const timer = setTimeout(() => void this.worker.terminate(), graceMs);
     try {
@@ -50,6 +60,24 @@ export class WorkerActor<C extends ActorControl> {
     }
     await this.exit;
   }
+
+  /**
+   * Stops the actor's work and hands its still-running worker to `idle` for a later owner, if
+   * `stop` (the actor's own) answers `true` within `graceMs`: it says all it held is released. Any
+   * other answer, an error or silence terminates the worker as `stop()` does.
+   */
+  async retire(idle: IdleWorkers<C>, stop: () => Promise<boolean>, graceMs = 2000): Promise<void> {
+    if (this.exited || this.retired) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), graceMs); });
+    const clean = await Promise.race([stop().catch(() => false), late, this.exit.then(() => false)]).finally(() => clearTimeout(timer));
+    if (!clean || this.exited) { await this.stop(0); return; }
+    this.retired = true;
+    this.worker.off('error', this.onError);
+    this.worker.off('exit', this.onExit);
+    this.events.next({ type: 'stopped', actor: this.name });
+    idle.keep({ worker: this.worker, control: this.control });
+  }
 }
 
 /** Owns a set of actors and their event stream; stopping it stops them all. */
@@ -58,10 +86,17 @@ export class Supervisor {
   private readonly actors = new Set<{ stop(): Promise<void>; readonly exit: Promise<number> }>();
   readonly events: Observable<ActorEvent> = this.subject.asObservable();
 
-  spawn<C extends ActorControl>(name: string, script: URL, options: WorkerOptions = {}): WorkerActor<C> {
-    const actor = new WorkerActor<C>(name, script, options, this.subject);
+  /** Starts an actor on a worker thread: a new worker on `script`, or an idle one taken from `idle`. */
+  spawn<C extends ActorControl>(name: string, script: URL, options: WorkerOptions = {}, idle?: IdleWorkers<C>): WorkerActor<C> {
+    const actor = new WorkerActor<C>(name, idle?.take() ?? script, options, this.subject);
     this.track(actor);
     return actor;
+  }
+
+  /** Lets an actor's worker go to `idle` (WorkerActor.retire); it is no longer this supervisor's. */
+  async retire<C extends ActorControl>(actor: WorkerActor<C>, idle: IdleWorkers<C>, stop: () => Promise<boolean>): Promise<void> {
+    this.actors.delete(actor);
+    await actor.retire(idle, stop);
   }
 
   /** Starts an actor in a child process (`command args`, with an IPC channel for its control). */

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import type { Worker } from 'node:worker_threads';
+import type { TransferListItem, Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 // comlink ships its Node adapter as a bare .mjs without typings NodeNext can resolve.
 // @ts-expect-error untyped module; its shape is asserted below
@@ -23,6 +23,12 @@ export function wrapControl<T>(worker: Worker): Comlink.Remote<T> {
 
 export function releaseControl<T>(remote: Comlink.Remote<T>): void {
   remote[Comlink.releaseProxy]();
+}
+
+/** Marks `value` so a control call moves `transfer` (e.g. a MessagePort) instead of copying it. */
+export function transferring<T>(value: T, transfer: TransferListItem[]): T {
+  // comlink types its list with the DOM's Transferable; Node's postMessage takes these.
+  return Comlink.transfer(value, transfer as unknown as Parameters<typeof Comlink.transfer>[1]);
 }
 
 export type { Remote } from 'comlink';

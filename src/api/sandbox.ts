@@ -7,6 +7,9 @@ import type { Readable } from 'node:stream';
 import { Piscina } from 'piscina';
 import { Subject, type Observable, merge } from 'rxjs';
 import { Supervisor, type ActorEvent, type WorkerActor, type ActorControl } from '../actors/actor.js';
+import { transferring } from '../actors/control.js';
+import { IdleWorkers } from '../actors/idle-workers.js';
+import { TaskSlots } from './task-slots.js';
 import { shutdownRing } from '../actors/ring-client.js';
 import { createDoorbell, createRing, createSpinBudget, type RingDescriptor } from '../actors/ring-layout.js';
 import { DEFAULT_TMPFS_LIMITS, type TmpfsLimits } from '../fs/tmpfs/tmp-filesystem.js';
@@ -15,8 +18,7 @@ import type { GoferControl, GoferWorkerData } from '../fs/gofer/gofer-worker.js'
 
 /** Omit over each member of a union (plain Omit would merge them). */
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-import type { KernelControl } from '../kernel/kernel-worker.js';
-import type { SentryStats } from '../kernel/sentry.js';
+import type { KernelControl, KernelStats } from '../kernel/kernel-worker.js';
 import type { StdioMessage } from '../kernel/output-pipe.js';
 import type { TaskJob, TaskOutcome } from '../kernel/task-worker.js';
 import { selfFilestoreName, type FilestoreRequest } from '../host/filestore-file.js';
@@ -82,17 +84,20 @@ export interface RunResult {
   syscalls: Record<string, number>;
 }
 
-/** Events of a sandbox: its actors' lives and its tasks' exits. */
 /** Counters for diagnostics and benchmarks. */
 export interface SandboxStats {
-  /** The Sentry: tasks, ring requests, times its loop parked, syscalls by name. */
-  kernel: SentryStats;
+  /**
+   * The Sentry: tasks, ring requests, times its loop parked, syscalls by name; and how many
+   * sandboxes its kernel worker has booted (more than 1: a warm worker an earlier sandbox left).
+   */
+  kernel: KernelStats;
   /** Each host mount's gofer, by guest path: requests by message name, ring requests and parks. */
   gofers: Record<string, ReturnType<GoferControl['stats']>>;
   /** The host actor (absent without host mounts): its process and how it got its privilege. */
   host: { pid: number; mode: HostActorMode } | null;
 }
 
+/** Events of a sandbox: its actors' lives and its tasks' exits. */
 export type SandboxEvent = ActorEvent | { readonly type: 'task-exit'; readonly task: number; readonly exitCode: number; readonly trap?: string };
 
 /** Exit status a trapped task reports (as a shell reports SIGABRT). */
@@ -100,14 +105,38 @@ export const TRAP_EXIT_CODE = 134;
 
 const here = (p: string): URL => new URL(p, import.meta.url);
 
+/**
+ * Kernel workers whose sandbox closed cleanly, kept warm for the next sandbox in this process
+ * (IdleWorkers says why). One per core: sandboxes made one after another, as a test runner does,
+ * reuse one; a few in parallel reuse theirs.
+ */
+const idleKernels = new IdleWorkers<KernelControl>(availableParallelism(), 30_000);
+
+/**
+ * Task workers, shared by every sandbox in this process, so their JIT-compiled syscall shims stay
+ * warm from one sandbox to the next. A task worker keeps nothing between tasks: each job brings
+ * its module, ring and arguments (task-worker.ts). Idle workers are unref'd and end after 30 s.
+ */
+let taskPool: Piscina | undefined;
+const tasks = (): Piscina => (taskPool ??= new Piscina({
+  filename: new URL('../kernel/task-worker.js', import.meta.url).href, minThreads: 0, maxThreads: MAX_TASK_THREADS, idleTimeout: 30_000,
+}));
+/** Tasks running at once across all sandboxes; more wait for a thread. */
+const MAX_TASK_THREADS = 256;
+
+/** Compiled programs by content hash, for every sandbox in this process (V8's tier-up is kept too). */
+const modules = new Map<string, Promise<WebAssembly.Module>>();
+const MAX_MODULES = 64;
+
 interface LiveTask { ring: RingDescriptor; out: Uint8Array[]; err: Uint8Array[]; opts: RunOptions; done: () => void }
 
 /** A sandbox: one Sentry (kernel actor), one gofer per host mount, a warm pool of task workers. */
 export class Sandbox implements AsyncDisposable {
-  private readonly modules = new Map<string, Promise<WebAssembly.Module>>();
   private readonly live = new Map<number, LiveTask>();
   private readonly taskEvents = new Subject<SandboxEvent>();
   private closed = false;
+  /** Aborts the tasks still running when the sandbox closes. */
+  private readonly closing = new AbortController();
   private kernelDeath: string | undefined;
   private hostDeath: string | undefined;
   readonly events: Observable<SandboxEvent>;
@@ -116,7 +145,7 @@ export class Sandbox implements AsyncDisposable {
     private readonly supervisor: Supervisor,
     private readonly kernel: WorkerActor<KernelControl>,
     private readonly gofers: { actor: WorkerActor<GoferControl>; ring: RingDescriptor; name: string; guestPath: string }[],
-    private readonly pool: Piscina,
+    private readonly slots: TaskSlots,
     private readonly stdio: MessagePortLike,
     private readonly host: HostActorHandle | undefined,
   ) {
@@ -168,18 +197,15 @@ export class Sandbox implements AsyncDisposable {
       await Promise.all(gofers.map((g) => started(g.actor, g.name)));
       const { port1, port2 } = new MessageChannel();
       const config: KernelConfig = { mounts: mountConfigs, tmpfs, doorbell: createDoorbell(), spin, taskWindowBytes: 256 * 1024 };
-      const kernel = supervisor.spawn<KernelControl>('kernel', here('../kernel/kernel-worker.js'), {
-        workerData: { config, stdio: port2 }, transferList: [port2],
-      });
+      const kernel = supervisor.spawn<KernelControl>('kernel', here('../kernel/kernel-worker.js'), {}, idleKernels);
       try {
-        await started(kernel, 'kernel');
+        await started(kernel, 'kernel', () => kernel.control.boot(config, transferring(port2, [port2])));
       } catch (e) {
         if (e instanceof Error && e.name === 'MountSetupError') throw new MountError(e.message);
         throw e;
       }
       const maxThreads = Math.max(1, options.maxConcurrentTasks ?? cores);
-      const pool = new Piscina({ filename: here('../kernel/task-worker.js').href, minThreads: 1, maxThreads, idleTimeout: 30_000 });
-      return new Sandbox(supervisor, kernel, gofers, pool, port1, host);
+      return new Sandbox(supervisor, kernel, gofers, new TaskSlots(maxThreads), port1, host);
     } catch (e) {
       await host?.stop();
       await supervisor.stopAll();
@@ -195,13 +221,14 @@ export class Sandbox implements AsyncDisposable {
         try { bytes = await readFile(program); } catch (e) { throw new ProgramError('ASB_ERR_PROGRAM', `cannot read ${program}: ${(e as Error).message}`, { cause: e }); }
       } else bytes = program;
       const key = createHash('sha256').update(bytes).digest('hex');
-      let m = this.modules.get(key);
+      let m = modules.get(key);
       if (m === undefined) {
+        if (modules.size >= MAX_MODULES) modules.delete(modules.keys().next().value!);
         m = WebAssembly.compile(bytes).catch((e: unknown) => {
-          this.modules.delete(key);
+          modules.delete(key);
           throw new ProgramError('ASB_ERR_PROGRAM', `not a valid WebAssembly module: ${(e as Error).message}`, { cause: e });
         });
-        this.modules.set(key, m);
+        modules.set(key, m);
       }
       return m;
     })();
@@ -227,7 +254,17 @@ export class Sandbox implements AsyncDisposable {
     let outcome: TaskOutcome;
     try {
       const job: TaskJob = { module, ring, args: [argv0, ...(opts.args ?? [])], env };
-      outcome = await this.pool.run(job) as TaskOutcome;
+      await this.slots.acquire();
+      try {
+        if (this.closed) throw new SandboxClosedError();
+        outcome = await tasks().run(job, { signal: this.closing.signal }) as TaskOutcome;
+      } catch (e) {
+        // close() ends the tasks still running (their workers are terminated).
+        if (this.closing.signal.aborted) throw new SandboxClosedError();
+        throw e;
+      } finally {
+        this.slots.release();
+      }
     } finally {
       if (this.kernel.alive) {
         await this.kernel.control.reapTask(id).catch(() => undefined);
@@ -331,8 +368,12 @@ export class Sandbox implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.destroy();
-    await this.kernel.stop();
+    this.closing.abort();
+    // A kernel that did not die is offered to the idle kernels; only a clean stop lets it stay.
+    if (this.kernelDeath === undefined) await this.supervisor.retire(this.kernel, idleKernels, () => this.kernel.control.stop());
+    else await this.kernel.stop();
+    // The kernel ended every task's output as it stopped; a task whose end was lost ends here.
+    for (const live of this.live.values()) live.done();
     await this.host?.stop();
     await this.supervisor.stopAll();
     this.stdio.close();
@@ -367,12 +408,12 @@ function overlayConfig(plan: OverlayPlan, host: HostActorHandle): OverlayConfig 
 }
 
 /** Waits until an actor answers its control plane, or fails with what killed it. */
-async function started(actor: WorkerActor<ActorControl>, name: string): Promise<void> {
+async function started(actor: WorkerActor<ActorControl>, name: string, first: () => Promise<unknown> = () => actor.control.stats()): Promise<void> {
   const death = actor.exit.then((code) => { throw new ActorFailureError('ASB_ERR_ACTOR_START', `${name} failed to start (exit ${code})`, name); });
   let firstError: string | undefined;
   actor.worker.once('error', (e) => { firstError = e.message; });
   try {
-    await Promise.race([actor.control.stats(), death]);
+    await Promise.race([first(), death]);
   } catch (e) {
     if (e instanceof ActorFailureError && firstError) throw new ActorFailureError('ASB_ERR_ACTOR_START', `${name} failed to start: ${firstError}`, name);
     throw e;

@@ -59,12 +59,14 @@ export class Sentry {
   /** One tick per syscall: a `shared` host mount trusts its cache within one. */
   private readonly clock = { now: 0 };
   private nextTask = 1;
+  /** Syscall handlers that threw (answered EIO): a kernel with any is not reused for another sandbox. */
+  faults = 0;
 
   constructor(private readonly config: KernelConfig, private readonly output: OutputPipe) {
     this.server = new RingServer(config.doorbell, config.spin, (ring, code) => this.dispatch(ring, code), {
       malformedStatus: Errno.INVAL,
       failureStatus: Errno.IO,
-      onHandlerError: (e) => { process.emitWarning(`sentry: syscall handler failed: ${e instanceof Error ? e.stack : String(e)}`); },
+      onHandlerError: (e) => { this.faults++; process.emitWarning(`sentry: syscall handler failed: ${e instanceof Error ? e.stack : String(e)}`); },
     });
     // A gofer RPC made while serving a task tells the task to park: the gofer needs the core.
     this.vfs = buildTree(config, this.clock, () => this.server.expectDelay());

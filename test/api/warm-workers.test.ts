@@ -1,0 +1,65 @@
+/**
+ * Kernel and task workers outlive their sandbox (IdleWorkers, the shared task pool), so their
+ * compiled code stays warm. What must not outlive it is anything of the sandbox itself.
+ */
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ActorSandboxError, createSandbox } from '../../src/index.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../../../test/fixtures/api/${name}`, import.meta.url));
+
+test('the next sandbox boots on the closed one\'s kernel and sees nothing of its files, tasks or counts', async () => {
+  const first = await createSandbox();
+  const one = await first.run(fixture('treewalk.wasm'), { args: ['/'] });
+  assert.is(one.exitCode, 0, one.stderr.toString());
+  const before = await first.stats();
+  assert.ok(before.kernel.syscalls['path_open']! > 0);
+  await first.close();
+
+  await using second = await createSandbox();
+  const st = await second.stats();
+  assert.is(st.kernel.boots, before.kernel.boots + 1, 'the kernel worker was reused');
+  assert.is(st.kernel.tasks, 0);
+  assert.equal(st.kernel.syscalls, {});
+  // treewalk lists the root, then makes new.txt and newdir in it: the second run must list the
+  // empty root again, byte for byte what the first printed.
+  const two = await second.run(fixture('treewalk.wasm'), { args: ['/'] });
+  assert.is(two.stdout.toString(), one.stdout.toString());
+  assert.not.match(two.stdout.toString(), /new\.txt|newdir/);
+});
+
+test('closing a sandbox ends its running task with ASB_ERR_CLOSED; the next sandbox runs on the same workers', async () => {
+  const first = await createSandbox();
+  const stdin = new PassThrough();
+  const running = first.run(fixture('cat.wasm'), { stdin });
+  stdin.write('x');
+  await new Promise((r) => setTimeout(r, 100));
+  const boots = (await first.stats()).kernel.boots;
+  const outcome = running.then(() => undefined, (e: unknown) => e);
+  await first.close();
+  const err = await outcome;
+  assert.instance(err, ActorSandboxError);
+  assert.is((err as ActorSandboxError).code, 'ASB_ERR_CLOSED');
+
+  await using second = await createSandbox();
+  assert.is((await second.stats()).kernel.boots, boots + 1, 'a kernel whose task was cut off still stopped cleanly');
+  const r = await second.run(fixture('cat.wasm'), { stdin: 'after' });
+  assert.is(r.stdout.toString(), 'after');
+});
+
+test('a sandbox still runs at most maxConcurrentTasks tasks at once on the shared task workers', async () => {
+  await using sandbox = await createSandbox({ maxConcurrentTasks: 1 });
+  const stdin = new PassThrough();
+  const blocked = sandbox.run(fixture('cat.wasm'), { stdin });
+  let secondDone = false;
+  const second = sandbox.run(fixture('cat.wasm'), { stdin: 'second' }).then((r) => { secondDone = true; return r; });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.not.ok(secondDone, 'the second task waited for the first one\'s slot');
+  stdin.end('first');
+  assert.is((await blocked).stdout.toString(), 'first');
+  assert.is((await second).stdout.toString(), 'second');
+});
+
+test.run();
