@@ -1,11 +1,10 @@
 import { fallocate, close } from '../../host/libc.js';
 import { mapShared, type SharedMapping } from '../../host/memory-map.js';
 import { Errno, SyscallError, fail } from '../../wasi/errno.js';
+import { FreeLists, blockBytes, sizeClass } from './block-sizes.js';
 import type { FileDataMedium } from './file-data-medium.js';
 
 const FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2;
-/** Smallest block handed out; every block is a power of two times this. */
-const MIN_BLOCK = 256;
 /** Blocks this big give their disk blocks back when freed (and take them again when reused). */
 const PUNCH_FROM = 64 * 1024;
 /** The file grows in steps of this much, so growth is one fallocate per MiB, not per file. */
@@ -21,8 +20,8 @@ const GROW_STEP = 1 << 20;
 export class FileStore implements FileDataMedium {
   readonly kind = 'filestore';
   private readonly map: SharedMapping;
-  /** Free blocks by size class (block size = MIN_BLOCK << class), as offsets in the file. */
-  private readonly freeLists: number[][] = [];
+  /** Free blocks by size class, as offsets in the file. */
+  private readonly freeLists = new FreeLists<number>();
   /** End of the carved region, and of the fallocated region (the file's size). */
   private end = 0;
   private committed = 0;
@@ -41,10 +40,10 @@ export class FileStore implements FileDataMedium {
   allocate(bytes: number): Uint8Array {
     if (bytes === 0) return new Uint8Array(0);
     const cls = sizeClass(bytes);
-    const size = MIN_BLOCK * 2 ** cls;
-    const reused = this.freeLists[cls]?.pop();
+    const size = blockBytes(cls);
+    const reused = this.freeLists.take(cls);
     if (reused !== undefined) {
-      if (size >= PUNCH_FROM) this.commitRange(reused, size, () => this.freeLists[cls]!.push(reused));
+      if (size >= PUNCH_FROM) this.commitRange(reused, size, () => this.freeLists.give(cls, reused));
       return this.map.bytes.subarray(reused, reused + size);
     }
     const offset = this.end;
@@ -67,7 +66,7 @@ export class FileStore implements FileDataMedium {
     } else {
       buffer.fill(0);
     }
-    (this.freeLists[sizeClass(size)] ??= []).push(buffer.byteOffset);
+    this.freeLists.give(sizeClass(size), buffer.byteOffset);
   }
 
   /** Allocates disk blocks for a range (ENOSPC when the host disk is full), undoing via `undo`. */
@@ -96,8 +95,4 @@ export class FileStore implements FileDataMedium {
  */
 export function filestoreReserve(sizeBytes: number): number {
   return Math.ceil((4 * sizeBytes + 64 * GROW_STEP) / GROW_STEP) * GROW_STEP;
-}
-
-function sizeClass(bytes: number): number {
-  return Math.max(0, Math.ceil(Math.log2(bytes / MIN_BLOCK)));
 }
