@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { currentCpu, leaveSharedCpu } from './cpu-placement.js';
 import { FrameReader, FrameWriter } from './frame.js';
@@ -21,6 +22,7 @@ export interface RingClientOptions {
   beforeWait?: () => void;
 }
 
+// From perf_hooks: the global `performance` is a lazy getter, and this is read in spin loops.
 const now = (): number => performance.now() * 1e6;
 
 /**

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { currentCpu, leaveSharedCpu } from './cpu-placement.js';
 import { FrameError, FrameReader, FrameWriter } from './frame.js';
@@ -80,6 +81,7 @@ export interface RingServerOptions {
   onHandlerError?: (e: unknown) => void;
 }
 
+// From perf_hooks: the global `performance` is a lazy getter, and this is read in spin loops.
 const now = (): number => performance.now() * 1e6;
 
 /**
