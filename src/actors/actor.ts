@@ -66,7 +66,7 @@ export class WorkerActor<C extends ActorControl> {
    * `stop` (the actor's own) answers `true` within `graceMs`: it says all it held is released. Any
    * other answer, an error or silence terminates the worker as `stop()` does.
    */
-  async retire(idle: IdleWorkers<C>, stop: () => Promise<boolean>, graceMs = 2000): Promise<void> {
+  async retire(idle: IdleWorkers<C>, kind: string, stop: () => Promise<boolean>, graceMs = 2000): Promise<void> {
     if (this.exited || this.retired) return;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), graceMs); });
@@ -76,7 +76,7 @@ export class WorkerActor<C extends ActorControl> {
     this.worker.off('error', this.onError);
     this.worker.off('exit', this.onExit);
     this.events.next({ type: 'stopped', actor: this.name });
-    idle.keep({ worker: this.worker, control: this.control });
+    idle.keep({ worker: this.worker, control: this.control }, kind);
   }
 }
 
@@ -86,17 +86,20 @@ export class Supervisor {
   private readonly actors = new Set<{ stop(): Promise<void>; readonly exit: Promise<number> }>();
   readonly events: Observable<ActorEvent> = this.subject.asObservable();
 
-  /** Starts an actor on a worker thread: a new worker on `script`, or an idle one taken from `idle`. */
-  spawn<C extends ActorControl>(name: string, script: URL, options: WorkerOptions = {}, idle?: IdleWorkers<C>): WorkerActor<C> {
-    const actor = new WorkerActor<C>(name, idle?.take() ?? script, options, this.subject);
+  /**
+   * Starts an actor on a worker thread: a new worker on `script`, or an idle one taken from
+   * `idle` (one of the same `kind` if any waits: IdleWorkers).
+   */
+  spawn<C extends ActorControl>(name: string, script: URL, options: WorkerOptions = {}, idle?: { from: IdleWorkers<C>; kind: string }): WorkerActor<C> {
+    const actor = new WorkerActor<C>(name, idle?.from.take(idle.kind) ?? script, options, this.subject);
     this.track(actor);
     return actor;
   }
 
   /** Lets an actor's worker go to `idle` (WorkerActor.retire); it is no longer this supervisor's. */
-  async retire<C extends ActorControl>(actor: WorkerActor<C>, idle: IdleWorkers<C>, stop: () => Promise<boolean>): Promise<void> {
+  async retire<C extends ActorControl>(actor: WorkerActor<C>, idle: { from: IdleWorkers<C>; kind: string }, stop: () => Promise<boolean>): Promise<void> {
     this.actors.delete(actor);
-    await actor.retire(idle, stop);
+    await actor.retire(idle.from, idle.kind, stop);
   }
 
   /** Starts an actor in a child process (`command args`, with an IPC channel for its control). */

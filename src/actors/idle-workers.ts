@@ -14,17 +14,24 @@ export interface IdleWorker<C> {
  * threads that take a core from the spinning ring pair) than serving it (docs/ARCHITECTURE.md).
  *
  * Idle workers are unref'd (they never keep the process alive) and terminated after `idleMs`.
+ * Each is kept under a `kind`, what its last owner made it run (for a kernel: which filesystems):
+ * code the JIT optimized for one kind deoptimizes on another (a memory-overlay fsstress run took
+ * ~200 ms after memory runs only, ~330 ms when they alternated with filestore runs), so a taker
+ * gets only its own kind, and a full pool drops its least recently kept worker.
  */
 export class IdleWorkers<C> {
-  private readonly idle: { w: IdleWorker<C>; timer: NodeJS.Timeout; onExit: () => void }[] = [];
+  private readonly idle: { w: IdleWorker<C>; kind: string; timer: NodeJS.Timeout; onExit: () => void }[] = [];
 
   constructor(private readonly max: number, private readonly idleMs: number) {}
 
   get size(): number { return this.idle.length; }
 
-  /** The most recently kept worker (the warmest), ref'd again; undefined if none waits. */
-  take(): IdleWorker<C> | undefined {
-    const e = this.idle.pop();
+  /** The most recently kept worker of `kind`, ref'd again; undefined if none waits. */
+  take(kind = ''): IdleWorker<C> | undefined {
+    let i = this.idle.length - 1;
+    while (i >= 0 && this.idle[i]!.kind !== kind) i--;
+    if (i < 0) return undefined;
+    const [e] = this.idle.splice(i, 1);
     if (e === undefined) return undefined;
     clearTimeout(e.timer);
     e.w.worker.off('exit', e.onExit);
@@ -32,11 +39,18 @@ export class IdleWorkers<C> {
     return e.w;
   }
 
-  /** Keeps `w` for the next owner, or terminates it when the pool is full. */
-  keep(w: IdleWorker<C>): void {
-    if (this.idle.length >= this.max) { discard(w); return; }
+  /** Keeps `w` for the next owner; a full pool terminates its least recently kept worker. */
+  keep(w: IdleWorker<C>, kind = ''): void {
+    if (this.max <= 0) { void discard(w); return; }
+    if (this.idle.length >= this.max) {
+      const old = this.idle.shift()!;
+      clearTimeout(old.timer);
+      old.w.worker.off('exit', old.onExit);
+      void discard(old.w);
+    }
     const entry = {
       w,
+      kind,
       timer: setTimeout(() => { this.remove(entry); discard(w); }, this.idleMs).unref(),
       onExit: () => { this.remove(entry); },
     };

@@ -106,11 +106,11 @@ export const TRAP_EXIT_CODE = 134;
 const here = (p: string): URL => new URL(p, import.meta.url);
 
 /**
- * Kernel workers whose sandbox closed cleanly, kept warm for the next sandbox in this process
- * (IdleWorkers says why). One per core: sandboxes made one after another, as a test runner does,
- * reuse one; a few in parallel reuse theirs.
+ * Kernel workers whose sandbox closed cleanly, kept warm for the next sandbox of the same kind in
+ * this process (IdleWorkers says why). Sandboxes made one after another, as a test runner does,
+ * reuse one; a few kinds, or a few at once, reuse theirs.
  */
-const idleKernels = new IdleWorkers<KernelControl>(availableParallelism(), 30_000);
+const idleKernels = new IdleWorkers<KernelControl>(Math.max(4, availableParallelism()), 30_000);
 
 /**
  * Task workers, shared by every sandbox in this process, so their JIT-compiled syscall shims stay
@@ -123,6 +123,18 @@ const tasks = (): Piscina => (taskPool ??= new Piscina({
 }));
 /** Tasks running at once across all sandboxes; more wait for a thread. */
 const MAX_TASK_THREADS = 256;
+
+/**
+ * What a kernel's optimized code is specialised for: how each mount is served, and where the
+ * root overlay keeps its data. A new sandbox prefers an idle kernel of its own kind.
+ */
+function kernelKind(config: KernelConfig): string {
+  const served = config.mounts.map((m) => {
+    const medium = m.overlay === undefined ? '' : m.overlay.filestore === undefined ? '+memory' : '+filestore';
+    return `${m.guestPath === '/' ? 'root' : 'mount'}:${m.directfs ? 'directfs' : 'gofer'}${medium}`;
+  });
+  return served.sort().join(',') || 'tmpfs';
+}
 
 /** Compiled programs by content hash, for every sandbox in this process (V8's tier-up is kept too). */
 const modules = new Map<string, Promise<WebAssembly.Module>>();
@@ -144,6 +156,7 @@ export class Sandbox implements AsyncDisposable {
   private constructor(
     private readonly supervisor: Supervisor,
     private readonly kernel: WorkerActor<KernelControl>,
+    private readonly kernelKind: string,
     private readonly gofers: { actor: WorkerActor<GoferControl>; ring: RingDescriptor; name: string; guestPath: string }[],
     private readonly slots: TaskSlots,
     private readonly stdio: MessagePortLike,
@@ -197,7 +210,8 @@ export class Sandbox implements AsyncDisposable {
       await Promise.all(gofers.map((g) => started(g.actor, g.name)));
       const { port1, port2 } = new MessageChannel();
       const config: KernelConfig = { mounts: mountConfigs, tmpfs, doorbell: createDoorbell(), spin, taskWindowBytes: 256 * 1024 };
-      const kernel = supervisor.spawn<KernelControl>('kernel', here('../kernel/kernel-worker.js'), {}, idleKernels);
+      const idle = { from: idleKernels, kind: kernelKind(config) };
+      const kernel = supervisor.spawn<KernelControl>('kernel', here('../kernel/kernel-worker.js'), {}, idle);
       try {
         await started(kernel, 'kernel', () => kernel.control.boot(config, transferring(port2, [port2])));
       } catch (e) {
@@ -205,7 +219,7 @@ export class Sandbox implements AsyncDisposable {
         throw e;
       }
       const maxThreads = Math.max(1, options.maxConcurrentTasks ?? cores);
-      return new Sandbox(supervisor, kernel, gofers, new TaskSlots(maxThreads), port1, host);
+      return new Sandbox(supervisor, kernel, idle.kind, gofers, new TaskSlots(maxThreads), port1, host);
     } catch (e) {
       await host?.stop();
       await supervisor.stopAll();
@@ -370,7 +384,7 @@ export class Sandbox implements AsyncDisposable {
     this.closed = true;
     this.closing.abort();
     // A kernel that did not die is offered to the idle kernels; only a clean stop lets it stay.
-    if (this.kernelDeath === undefined) await this.supervisor.retire(this.kernel, idleKernels, () => this.kernel.control.stop());
+    if (this.kernelDeath === undefined) await this.supervisor.retire(this.kernel, { from: idleKernels, kind: this.kernelKind }, () => this.kernel.control.stop());
     else await this.kernel.stop();
     // The kernel ended every task's output as it stopped; a task whose end was lost ends here.
     for (const live of this.live.values()) live.done();
