@@ -10,8 +10,9 @@ export type KernelStats = SentryStats & { boots: number };
 /**
  * The KernelActor: a worker running one sandbox's Sentry at a time. `boot` builds it, `stop` ends
  * it; a worker whose Sentry stopped cleanly may boot the next sandbox's (IdleWorkers), keeping
- * its JIT-compiled code and nothing else: every object the guest could reach hangs off the
- * Sentry, which is dropped, and this module keeps no other state.
+ * its JIT-compiled code and nothing of the sandbox: every object the guest could reach hangs off
+ * the Sentry, which is dropped, and this module keeps no other state. (The memory medium keeps
+ * the heap chunks it held, zeroed: file-data-medium.ts.)
  */
 let sentry: Sentry | undefined;
 let stdio: MessagePort | undefined;

@@ -30,6 +30,22 @@ test('the next sandbox boots on the closed one\'s kernel and sees nothing of its
   assert.not.match(two.stdout.toString(), /new\.txt|newdir/);
 });
 
+test('memory that a closed sandbox\'s files used reaches the next sandbox only as zeros', async () => {
+  const first = await createSandbox();
+  for (let i = 0; i < 24; i++) {
+    const r = await first.run(fixture('filestore.wasm'), { args: ['fill', `/f${i}`, '60000'] });
+    assert.is(r.stdout.toString(), 'wrote 60000 ok\nverified 60000\n');
+  }
+  const boots = (await first.stats()).kernel.boots;
+  await first.close();
+
+  await using second = await createSandbox();
+  assert.is((await second.stats()).kernel.boots, boots + 1, 'the same kernel thread');
+  // Files grown by truncate and by a write past a hole: every byte but the written one reads 0.
+  const r = await second.run(fixture('filestore.wasm'), { args: ['zeros', '/', '60000', '40'] });
+  assert.is(r.stdout.toString(), `zeros ${60000 * 40}\n`);
+});
+
 test('closing a sandbox ends its running task with ASB_ERR_CLOSED; the next sandbox runs on the same workers', async () => {
   const first = await createSandbox();
   const stdin = new PassThrough();

@@ -24,6 +24,15 @@ const CHUNK_BYTES = 1 << 20;
 const ARENA_MAX_BLOCK = 64 * 1024;
 
 /**
+ * Chunks released media left, zeroed, for the next medium in this thread (a warm kernel's next
+ * sandbox). A new chunk costs its page faults on first touch (~0.35 ms per MiB on these VMs,
+ * 20 ms of an fsstress run) and external memory that drives V8 into mark-compacts; a reused
+ * one costs a fill(0) at release. At most 64 MiB wait.
+ */
+const spareChunks: Uint8Array[] = [];
+const MAX_SPARE_CHUNKS = 64;
+
+/**
  * File data on the JS heap, in power-of-two blocks carved from 1 MiB chunks and reused through
  * free lists (as FileStore does in its file). A buffer per file would make every write that grows
  * a file, and every copy-up, allocate and zero a new ArrayBuffer, and that external memory
@@ -33,9 +42,12 @@ const ARENA_MAX_BLOCK = 64 * 1024;
 export class MemoryMedium implements FileDataMedium {
   readonly kind = 'memory';
   readonly hostBytes = 0;
-  private readonly freeLists = new FreeLists<Uint8Array>();
-  private chunk = new Uint8Array(0);
+  private freeLists = new FreeLists<Uint8Array>();
+  private chunk: Uint8Array = new Uint8Array(0);
   private used = 0;
+  /** Every chunk this medium carved from, given back on release. */
+  private readonly chunks: Uint8Array[] = [];
+  private released = false;
 
   allocate(bytes: number): Uint8Array {
     if (bytes > ARENA_MAX_BLOCK) return new Uint8Array(bytes);
@@ -57,7 +69,22 @@ export class MemoryMedium implements FileDataMedium {
     this.freeLists.give(sizeClass(buffer.byteLength), buffer);
   }
 
-  release(): void { /* the chunks go with the medium */ }
+  /**
+   * Zeroes the chunks into the spare list. Called once nothing can touch this medium's buffers
+   * again (the Sentry has stopped serving): a buffer still used would alias the next sandbox's.
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const c of this.chunks.splice(0)) {
+      if (spareChunks.length >= MAX_SPARE_CHUNKS) break;
+      c.fill(0);
+      spareChunks.push(c);
+    }
+    this.freeLists = new FreeLists<Uint8Array>();
+    this.chunk = new Uint8Array(0);
+    this.used = 0;
+  }
 
   /** Starts a new chunk; what is left of the old one joins the free lists, largest blocks first. */
   private newChunk(): void {
@@ -68,7 +95,8 @@ export class MemoryMedium implements FileDataMedium {
         this.used += size;
       }
     }
-    this.chunk = new Uint8Array(CHUNK_BYTES);
+    this.chunk = spareChunks.pop() ?? new Uint8Array(CHUNK_BYTES);
+    this.chunks.push(this.chunk);
     this.used = 0;
   }
 }
