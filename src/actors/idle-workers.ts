@@ -20,7 +20,7 @@ export interface IdleWorker<C> {
  * gets only its own kind, and a full pool drops its least recently kept worker.
  */
 export class IdleWorkers<C> {
-  private readonly idle: { w: IdleWorker<C>; kind: string; timer: NodeJS.Timeout; onExit: () => void }[] = [];
+  private readonly idle: Entry<C>[] = [];
 
   constructor(private readonly max: number, private readonly idleMs: number) {}
 
@@ -42,16 +42,11 @@ export class IdleWorkers<C> {
   /** Keeps `w` for the next owner; a full pool terminates its least recently kept worker. */
   keep(w: IdleWorker<C>, kind = ''): void {
     if (this.max <= 0) { void discard(w); return; }
-    if (this.idle.length >= this.max) {
-      const old = this.idle.shift()!;
-      clearTimeout(old.timer);
-      old.w.worker.off('exit', old.onExit);
-      void discard(old.w);
-    }
-    const entry = {
+    if (this.idle.length >= this.max) void end(this.idle.shift()!);
+    const entry: Entry<C> = {
       w,
       kind,
-      timer: setTimeout(() => { this.remove(entry); discard(w); }, this.idleMs).unref(),
+      timer: setTimeout(() => { this.remove(entry); void discard(w); }, this.idleMs).unref(),
       onExit: () => { this.remove(entry); },
     };
     w.worker.once('exit', entry.onExit);
@@ -62,13 +57,22 @@ export class IdleWorkers<C> {
   /** Terminates every idle worker. */
   async drain(): Promise<void> {
     const all = this.idle.splice(0);
-    await Promise.all(all.map((e) => { clearTimeout(e.timer); e.w.worker.off('exit', e.onExit); return discard(e.w); }));
+    await Promise.all(all.map(end));
   }
 
-  private remove(entry: (typeof this.idle)[number]): void {
+  private remove(entry: Entry<C>): void {
     const i = this.idle.indexOf(entry);
     if (i >= 0) this.idle.splice(i, 1);
   }
+}
+
+interface Entry<C> { w: IdleWorker<C>; kind: string; timer: NodeJS.Timeout; onExit: () => void }
+
+/** Terminates an entry's worker, once its own timer and exit listener are gone. */
+function end<C>(e: Entry<C>): Promise<void> {
+  clearTimeout(e.timer);
+  e.w.worker.off('exit', e.onExit);
+  return discard(e.w);
 }
 
 async function discard<C>(w: IdleWorker<C>): Promise<void> {

@@ -118,15 +118,15 @@ const idleKernels = new IdleWorkers<KernelControl>(Math.max(4, availableParallel
  * its module, ring and arguments (task-worker.ts). Idle workers are unref'd and end after 30 s.
  */
 let taskPool: Piscina | undefined;
-const tasks = (): Piscina => (taskPool ??= new Piscina({
-  filename: new URL('../kernel/task-worker.js', import.meta.url).href, minThreads: 0, maxThreads: MAX_TASK_THREADS, idleTimeout: 30_000,
-}));
 /** Tasks running at once across all sandboxes; more wait for a thread. */
 const MAX_TASK_THREADS = 256;
+const tasks = (): Piscina => (taskPool ??= new Piscina({
+  filename: here('../kernel/task-worker.js').href, minThreads: 0, maxThreads: MAX_TASK_THREADS, idleTimeout: 30_000,
+}));
 
 /**
  * What a kernel's optimized code is specialised for: how each mount is served, and where the
- * root overlay keeps its data. A new sandbox prefers an idle kernel of its own kind.
+ * root overlay keeps its data. A new sandbox takes only an idle kernel of its own kind.
  */
 function kernelKind(config: KernelConfig): string {
   const served = config.mounts.map((m) => {
@@ -142,7 +142,7 @@ const MAX_MODULES = 64;
 
 interface LiveTask { ring: RingDescriptor; out: Uint8Array[]; err: Uint8Array[]; opts: RunOptions; done: () => void }
 
-/** A sandbox: one Sentry (kernel actor), one gofer per host mount, a warm pool of task workers. */
+/** A sandbox: one Sentry (kernel actor), one gofer per host mount, its tasks on the shared task workers. */
 export class Sandbox implements AsyncDisposable {
   private readonly live = new Map<number, LiveTask>();
   private readonly taskEvents = new Subject<SandboxEvent>();
