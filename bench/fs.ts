@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WASI } from 'node:wasi';
 import { createSandbox } from '../src/index.js';
-import { median, type GroupResult, type Row } from './report.js';
+import { median, ratioTarget, type GroupResult, type Row } from './report.js';
 
 export const FSOPS = new URL('../../test/fixtures/bench/fsops.wasm', import.meta.url);
 const OPS: Record<string, number> = { stat: 10000, openclose: 10000, mkdirrmdir: 1000 };
@@ -87,6 +87,6 @@ export async function fsBench(rounds = 5): Promise<GroupResult> {
       { name: `${op} sandbox tmpfs`, medianUs: median(tm[op]!), note: 'in-memory root, no gofer: for reference' });
     ratios[`${op} sandbox/node:wasi`] = s / n;
   }
-  const t = (op: string) => ({ name: `fs: ${op} within 2× of node:wasi`, pass: ratios[`${op} sandbox/node:wasi`]! <= 2, detail: `${ratios[`${op} sandbox/node:wasi`]!.toFixed(2)}×` });
+  const t = (op: string) => ratioTarget(`fs: ${op} within 2× of node:wasi`, ratios[`${op} sandbox/node:wasi`]!, { atMost: 2 });
   return { group: 'fs', rows, ratios, targets: [t('stat'), t('openclose')], info: { hostDir: tmpdir() } };
 }

@@ -6,6 +6,12 @@ export interface Row { name: string; medianUs: number; note?: string }
 export interface Target { name: string; pass: boolean; detail: string }
 export interface GroupResult { group: string; rows: Row[]; ratios: Record<string, number>; targets: Target[]; info?: Record<string, unknown> }
 
+/** A target on a ratio: `value` at least or at most `bound`, reported with two decimals. */
+export function ratioTarget(name: string, value: number, bound: { atLeast: number } | { atMost: number }): Target {
+  const pass = 'atLeast' in bound ? value >= bound.atLeast : value <= bound.atMost;
+  return { name, pass, detail: `${value.toFixed(2)}×` };
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSandbox, type Sandbox } from '../src/index.js';
 import { nodeWasiRun, parseNs } from './fs.js';
-import { median, type GroupResult, type Row } from './report.js';
+import { median, ratioTarget, type GroupResult, type Row } from './report.js';
 
 const STATTREE = new URL('../../test/fixtures/bench/stattree.wasm', import.meta.url);
 const SWEEPS = '3';
@@ -79,9 +79,9 @@ export async function treeBench(rounds = 5): Promise<GroupResult> {
   return {
     group: 'tree', rows, ratios,
     targets: [
-      { name: 'tree: directfs stat ≥ 2× faster than gofer (cold: the host path)', pass: ratios['cold gofer/directfs'] >= 2, detail: `${ratios['cold gofer/directfs'].toFixed(2)}×` },
-      { name: 'tree: directfs stat within 1.2× of node:wasi, cold', pass: ratios['cold directfs/node:wasi'] <= 1.2, detail: `${ratios['cold directfs/node:wasi'].toFixed(2)}×` },
-      { name: 'tree: directfs stat within 1.2× of node:wasi, warm', pass: ratios['warm directfs/node:wasi'] <= 1.2, detail: `${ratios['warm directfs/node:wasi'].toFixed(2)}×` },
+      ratioTarget('tree: directfs stat ≥ 2× faster than gofer (cold: the host path)', ratios['cold gofer/directfs'], { atLeast: 2 }),
+      ratioTarget('tree: directfs stat within 1.2× of node:wasi, cold', ratios['cold directfs/node:wasi'], { atMost: 1.2 }),
+      ratioTarget('tree: directfs stat within 1.2× of node:wasi, warm', ratios['warm directfs/node:wasi'], { atMost: 1.2 }),
     ],
   };
 }

@@ -31,8 +31,7 @@ export class IdleWorkers<C> {
     let i = this.idle.length - 1;
     while (i >= 0 && this.idle[i]!.kind !== kind) i--;
     if (i < 0) return undefined;
-    const [e] = this.idle.splice(i, 1);
-    if (e === undefined) return undefined;
+    const e = this.idle.splice(i, 1)[0]!;
     clearTimeout(e.timer);
     e.w.worker.off('exit', e.onExit);
     e.w.worker.ref();
