@@ -1,5 +1,6 @@
 // Ring round trip (main thread ⇄ echo worker) versus a postMessage echo, same payloads.
 import { Worker } from 'node:worker_threads';
+import { copyBytes } from '../src/actors/byte-copy.js';
 import { RingClient } from '../src/actors/ring-client.js';
 import { createDoorbell, createRing, createSpinBudget } from '../src/actors/ring-layout.js';
 import { roundsOf, type GroupResult, type Job, type Row } from './report.js';
@@ -7,6 +8,8 @@ import { roundsOf, type GroupResult, type Job, type Row } from './report.js';
 const SIZES = [0, 64, 4096];
 const RING_BATCH = 200;
 const PM_BATCH = 4;
+const COPY_BYTES = 8192;
+const COPY_BATCH = 100;
 const PM_ECHO = "require('node:worker_threads').parentPort.on('message', (m) => require('node:worker_threads').parentPort.postMessage(m));";
 
 export async function ringBench(rounds = 3): Promise<GroupResult> {
@@ -38,11 +41,18 @@ export async function ringBench(rounds = 3): Promise<GroupResult> {
       },
     });
   }
+  // "copy": a guest buffer and a ring window rarely agree modulo 8; V8 then copies into shared
+  // memory byte by byte, which copyBytes avoids.
+  const shared = new Uint8Array(new SharedArrayBuffer(COPY_BYTES + 16), 8);
+  const guest = new Uint8Array(COPY_BYTES + 16).fill(3).subarray(3, 3 + COPY_BYTES);
+  jobs.push({ name: `copy 8 KiB misaligned: set`, batch: COPY_BATCH, fn: () => { for (let i = 0; i < COPY_BATCH; i++) shared.set(guest); } });
+  jobs.push({ name: `copy 8 KiB misaligned: copyBytes`, batch: COPY_BATCH, fn: () => { for (let i = 0; i < COPY_BATCH; i++) copyBytes(shared, guest); } });
   try {
     const m = await roundsOf(jobs, rounds, 250);
     const rows: Row[] = [...m].map(([name, medianUs]) => ({ name, medianUs }));
     const ratios: Record<string, number> = {};
     for (const n of SIZES) ratios[`postMessage/ring ${n} B`] = m.get(`postMessage ${n} B`)! / m.get(`ring ${n} B`)!;
+    ratios['copy 8 KiB misaligned: set/copyBytes'] = m.get('copy 8 KiB misaligned: set')! / m.get('copy 8 KiB misaligned: copyBytes')!;
     const r64 = m.get('ring 64 B')!;
     const x64 = ratios['postMessage/ring 64 B']!;
     return {

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { copyBytes } from './byte-copy.js';
 
 /**
  * Encoding of ring payloads. The peer may scribble on shared memory at any time, so the reader
@@ -44,7 +45,7 @@ export class FrameWriter {
   /** u32 length, then the bytes. */
   bytes(b: Uint8Array): this {
     this.u32(b.byteLength);
-    this.window.set(b, this.need(b.byteLength));
+    copyBytes(this.window, b, this.need(b.byteLength));
     return this;
   }
   /** u32 length, then UTF-8. */
@@ -113,7 +114,12 @@ export class FrameReader {
     const p = this.take(n);
     return this.window.subarray(p, p + n);
   }
-  bytes(): Uint8Array { return this.bytesView().slice(); }
+  bytes(): Uint8Array {
+    const v = this.bytesView();
+    const out = new Uint8Array(v.byteLength);
+    copyBytes(out, v);
+    return out;
+  }
   string(): string {
     const n = this.u32();
     const p = this.take(n);

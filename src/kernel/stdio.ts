@@ -1,3 +1,4 @@
+import { copyBytes } from '../actors/byte-copy.js';
 import { FileType } from '../wasi/abi.js';
 import { Errno, fail } from '../wasi/errno.js';
 import type { Stat } from '../fs/vfs/filesystem.js';
@@ -37,7 +38,7 @@ export class StdinDescription extends FileDescription {
     while (n < want) {
       const c = this.chunks[0]!;
       const take = Math.min(c.byteLength, want - n);
-      dst.set(c.subarray(0, take), n);
+      copyBytes(dst, c.subarray(0, take), n);
       n += take;
       if (take === c.byteLength) this.chunks.shift(); else this.chunks[0] = c.subarray(take);
     }

@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { copyBytes } from '../actors/byte-copy.js';
 import { RingClosedError, type RingClient } from '../actors/ring-client.js';
 import { FrameError } from '../actors/frame.js';
 import { ClockId, EVENT_SIZE, FDSTAT_SIZE, FILESTAT_SIZE, SUBSCRIPTION_SIZE } from '../wasi/abi.js';
@@ -177,7 +178,7 @@ export function createWasiImports(ring: RingClient, mem: GuestMemory, args: read
       w.reset().u32(fd).u32(len >>> 0).u64(cookie); call(Sys.FD_READDIR);
       const data = rd.bytesView();
       const n = Math.min(data.byteLength, dst.byteLength);
-      dst.set(data.subarray(0, n));
+      copyBytes(dst, data.subarray(0, n));
       mem.setU32(out, n);
       return 0;
     },
@@ -224,7 +225,7 @@ export function createWasiImports(ring: RingClient, mem: GuestMemory, args: read
       mem.check(out, 4);
       w.reset().u32(fd); path(p, l); w.u32(len >>> 0); call(Sys.PATH_READLINK);
       const data = rd.bytesView();
-      dst.set(data.subarray(0, Math.min(data.byteLength, dst.byteLength)));
+      copyBytes(dst, data.subarray(0, Math.min(data.byteLength, dst.byteLength)));
       mem.setU32(out, Math.min(data.byteLength, dst.byteLength));
       return 0;
     },
@@ -292,7 +293,7 @@ export function createWasiImports(ring: RingClient, mem: GuestMemory, args: read
         const data = rd.bytesView();
         const more = moreFlag ? rd.u8() === 1 : true;
         const got = Math.min(data.byteLength, want);
-        mem.u8.set(data.subarray(0, got), iov.ptr + filled);
+        copyBytes(mem.u8, data.subarray(0, got), iov.ptr + filled);
         filled += got; total += got;
         advance?.(got);
         if (got < want || (moreFlag && !more)) return total;

@@ -1,3 +1,4 @@
+import { copyBytes } from '../../actors/byte-copy.js';
 import { FileType } from '../../wasi/abi.js';
 import { Errno, fail } from '../../wasi/errno.js';
 import type { BackendStat, GoferBackend } from './gofer-backend.js';
@@ -55,7 +56,7 @@ export class BackendServer<N> extends ProtocolServer {
       putPReadResp(w, count, (dst) => {
         const data = this.backend.read(f.node, offset, Math.min(count, dst.byteLength));
         const n = Math.min(data.byteLength, dst.byteLength, count);
-        dst.set(data.subarray(0, n));
+        copyBytes(dst, data.subarray(0, n));
         return n;
       });
     });

@@ -1,3 +1,4 @@
+import { copyBytes } from '../../actors/byte-copy.js';
 import { Errno, fail } from '../../wasi/errno.js';
 import type { FileHandle } from '../vfs/filesystem.js';
 import type { GoferConnection } from './gofer-connection.js';
@@ -36,7 +37,7 @@ export class GoferFileHandle implements FileHandle {
         const count = Math.min(chunk, dst.byteLength - total);
         const { data } = this.conn.rpc('PRead', { fd, offset: offset + total, count });
         if (data.byteLength > count) fail(Errno.IO);
-        dst.set(data, total);
+        copyBytes(dst, data, total);
         total += data.byteLength;
         if (data.byteLength < count) break;
       }

@@ -1,3 +1,4 @@
+import { copyBytes } from '../../actors/byte-copy.js';
 import { FileType } from '../../wasi/abi.js';
 import { Errno, fail } from '../../wasi/errno.js';
 import type { DirEntry, FileHandle, FilesystemImpl, Inode, OpenAccess, Stat, StatChange } from '../vfs/filesystem.js';
@@ -276,7 +277,7 @@ class TmpFileHandle implements FileHandle {
     const n = this.n;
     if (offset >= n.size) return 0;
     const count = Math.min(dst.byteLength, n.size - offset);
-    dst.set(n.data.subarray(offset, offset + count));
+    copyBytes(dst, n.data.subarray(offset, offset + count));
     n.atim = nowNs();
     return count;
   }
@@ -285,7 +286,7 @@ class TmpFileHandle implements FileHandle {
     const n = this.n;
     const end = offset + src.byteLength;
     if (end > n.size) this.fs.resize(n, end);
-    n.data.set(src, offset);
+    copyBytes(n.data, src, offset);
     n.touchModified();
     return src.byteLength;
   }
