@@ -1,15 +1,15 @@
-// A seeded fsstress-like workload (test/fixtures/bench/fsstress.c) over a pre-populated rootfs:
-// the sandbox's rootfs overlay (memory, self, dir=, none) against node:wasi on a host tmpfs and on ext4, the
-// same .wasm and the same seeds, interleaved in one run. Each run starts from a fresh copy of one
-// seed tree (20 dirs × 20 files of 1–8 KB, a subdirectory each, relative symlinks) and a fresh
-// sandbox; the figure is the guest's own clock around its op loop (ns_total), so sandbox start-up
-// and the final tree walk are not in it. Warm-up rounds (other seeds) come first, as in
+// A seeded fsstress-like workload (test/fixtures/bench/fsstress.c) over a pre-populated rootfs: the
+// sandbox's rootfs overlay (memory, self, dir=, none) against node:wasi on a host tmpfs and on
+// ext4, the same .wasm and the same seeds, interleaved in one run. Each run starts from a fresh
+// copy of one seed tree (20 dirs × 20 files of 1–8 KB, a subdirectory each, relative symlinks) and
+// a fresh sandbox; the figure is the guest's own clock around its op loop (ns_total), so sandbox
+// start-up and the final tree walk are not in it. Warm-up rounds (other seeds) come first, as in
 // bench/tree.ts: a sandbox's kernel is a worker kept warm between sandboxes of its kind
-// (IdleWorkers), and the JIT needs some 80,000 syscalls to settle, so the measured rounds are
-// what a test runner making sandbox after sandbox sees. Each mode's first run, in a process that
-// has not run it before, is reported beside them as the cold figure (a one-shot CLI run). Every run of a seed must print the same trace and tree
-// hashes in every mode: a difference throws (it is a file-system bug, or a workload that hashes
-// something a file system may choose).
+// (IdleWorkers), and the JIT needs some 80,000 syscalls to settle, so the measured rounds are what
+// a test runner making sandbox after sandbox sees. Each mode's first run, in a process that has not
+// run it before, is reported beside them as the cold figure (a one-shot CLI run). Every run of a
+// seed must print the same trace and tree hashes in every mode: a difference throws (it is a
+// file-system bug, or a workload that hashes something a file system may choose).
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -20,8 +20,9 @@ import { median, ratioTarget, type GroupResult, type Row } from './report.js';
 
 const FSSTRESS = new URL('../../test/fixtures/bench/fsstress.wasm', import.meta.url);
 const OPS = 20000;
-/** Rounds before the measured ones, with seeds 101, 102, …; their hashes are checked too. */
+/** Rounds before the measured ones, with seeds WARMUP_SEED, WARMUP_SEED + 1, …; their hashes are checked too. */
 const WARMUP_ROUNDS = 4;
+const WARMUP_SEED = 101;
 /** Host tmpfs for the node:wasi baseline. */
 const SHM = '/dev/shm';
 
@@ -152,7 +153,7 @@ export async function fsstressBench(rounds = 5): Promise<GroupResult> {
     // A memory overlay must leave its rootfs exactly as the seed tree is.
     const pristine = treeHashOf(seedTree);
     for (let r = -WARMUP_ROUNDS; r < rounds; r++) {
-      const seed = r < 0 ? 101 + WARMUP_ROUNDS + r : r + 1;
+      const seed = r < 0 ? WARMUP_SEED + WARMUP_ROUNDS + r : r + 1;
       for (let i = 0; i < MODES.length; i++) {
         const mode = MODES[(i + r + WARMUP_ROUNDS) % MODES.length]!;
         const made: string[] = [];
@@ -207,7 +208,7 @@ export async function fsstressBench(rounds = 5): Promise<GroupResult> {
   }
   for (const m of MODES) {
     const c = cold[m.name]!;
-    rows.push({ name: `${m.name}, op loop, cold`, medianUs: (c.loopMs * 1000) / OPS, note: `µs/op; ${c.loopMs.toFixed(0)} ms: the mode's first run in this process (seed 101, one run, not a median)` });
+    rows.push({ name: `${m.name}, op loop, cold`, medianUs: (c.loopMs * 1000) / OPS, note: `µs/op; ${c.loopMs.toFixed(0)} ms: the mode's first run in this process (seed ${WARMUP_SEED}, one run, not a median)` });
   }
   for (const m of MODES) {
     rows.push({ name: `${m.name}, whole run`, medianUs: (wall(m.name) * 1000) / OPS, note: `µs/op; median ${wall(m.name).toFixed(0)} ms: ${m.name.startsWith('node:wasi') ? 'instantiate' : 'createSandbox'} to exit, with tree discovery and the final walk` });
