@@ -425,12 +425,16 @@ function overlayConfig(plan: OverlayPlan, host: HostActorHandle): OverlayConfig 
 async function started(actor: WorkerActor<ActorControl>, name: string, first: () => Promise<unknown> = () => actor.control.stats()): Promise<void> {
   const death = actor.exit.then((code) => { throw new ActorFailureError('ASB_ERR_ACTOR_START', `${name} failed to start (exit ${code})`, name); });
   let firstError: string | undefined;
-  actor.worker.once('error', (e) => { firstError = e.message; });
+  const onError = (e: Error): void => { firstError = e.message; };
+  // Removed again: a kernel worker is kept warm for sandbox after sandbox (IdleWorkers).
+  actor.worker.once('error', onError);
   try {
     await Promise.race([first(), death]);
   } catch (e) {
     if (e instanceof ActorFailureError && firstError) throw new ActorFailureError('ASB_ERR_ACTOR_START', `${name} failed to start: ${firstError}`, name);
     throw e;
+  } finally {
+    actor.worker.off('error', onError);
   }
 }
 

@@ -65,6 +65,28 @@ test('closing a sandbox ends its running task with ASB_ERR_CLOSED; the next sand
   assert.is(r.stdout.toString(), 'after');
 });
 
+test('a kernel worker reused by sandbox after sandbox keeps no listener of any of them', async () => {
+  // Node warns once an emitter holds more than 10 listeners of one event: each sandbox that
+  // left its start-up error listener on the warm worker would bring that day 10 sandboxes nearer.
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => { warnings.push(`${w.name}: ${w.message}`); };
+  process.on('warning', onWarning);
+  try {
+    let boots = -1;
+    for (let i = 0; i < 14; i++) {
+      await using sandbox = await createSandbox();
+      const b = (await sandbox.stats()).kernel.boots;
+      if (boots >= 0) assert.is(b, boots + 1, 'the same kernel worker');
+      boots = b;
+    }
+    // A warning is emitted on the next tick.
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.off('warning', onWarning);
+  }
+  assert.equal(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
+});
+
 test('a sandbox still runs at most maxConcurrentTasks tasks at once on the shared task workers', async () => {
   await using sandbox = await createSandbox({ maxConcurrentTasks: 1 });
   const stdin = new PassThrough();
