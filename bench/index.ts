@@ -1,4 +1,4 @@
-// Benchmarks: node dist/bench/index.js [ring|syscall|fs|tree|fsstress|all]. Targets are reported, never asserted.
+// Benchmarks: node dist/bench/index.js [ring|syscall|fs|tree|dcache|fsstress|all]. Targets are reported, never asserted.
 import { printGroup, printTargets, writeJson, type GroupResult } from './report.js';
 
 // node:wasi (the fs and syscall baselines) warns that it is experimental; that is known.
@@ -10,6 +10,7 @@ const GROUPS: Record<string, () => Promise<GroupResult>> = {
   syscall: async () => (await import('./syscall.js')).syscallBench(),
   fs: async () => (await import('./fs.js')).fsBench(),
   tree: async () => (await import('./tree.js')).treeBench(),
+  dcache: async () => (await import('./dcache.js')).dcacheBench(),
   fsstress: async () => (await import('./fsstress.js')).fsstressBench(),
 };
 const which = process.argv[2] ?? 'all';

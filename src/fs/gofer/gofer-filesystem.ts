@@ -28,6 +28,7 @@ import { Errno, SyscallError, fail } from '../../wasi/errno.js';
 import type {
   DirEntry, FileHandle, FilesystemImpl, Inode, OpenAccess, OperationClock, PathAhead, Stat, StatChange,
 } from '../vfs/filesystem.js';
+import { FifoSet } from '../vfs/fifo-set.js';
 import { GoferConnection, type GoferChannel } from './gofer-connection.js';
 import { GoferDentry, type HandleAccess } from './gofer-dentry.js';
 import { GoferFileHandle, type GoferFileOwner } from './gofer-file-handle.js';
@@ -77,13 +78,15 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   private readonly clock: OperationClock;
   private readonly rootDentry: GoferDentry;
   /** Every cached dentry except the root, with a control FD or not, in the order they were last passed over by eviction (second chance). */
-  private readonly lru = new Set<GoferDentry>();
+  private readonly lru = new FifoSet<GoferDentry>();
   /** Those of `lru` that hold a control FD, in the order they were last passed over by eviction (second chance). */
-  private readonly pinned = new Set<GoferDentry>();
+  private readonly pinned = new FifoSet<GoferDentry>();
   /** A miss's last name is stat'ed (WalkStat) and left FD-less (directfs: a statx is cheap, an FD is not). */
   private readonly walkByStat: boolean;
-  /** By inode number, so hard links share them; oldest first, bounded like the dentries. */
+  /** By inode number, so hard links share them; bounded like the dentries. */
   private readonly attrs = new Map<bigint, CachedAttrs>();
+  /** The inodes `attrs` holds (and some it no longer does), oldest first: its bound. */
+  private readonly attrOrder = new FifoSet<bigint>();
   private readonly maxCached: number;
   private readonly maxNames: number;
   private readonly maxNegative: number;
@@ -377,6 +380,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     this.lru.clear();
     this.pinned.clear();
     this.attrs.clear();
+    this.attrOrder.clear();
     this.rootDentry.children.clear();
     this.conn.close(fds);
     this.conn.release();
@@ -405,9 +409,9 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   }
 
   private remember(s: WireStat): void {
-    this.attrs.delete(s.ino);
     this.attrs.set(s.ino, { stat: s, at: this.clock.now });
-    if (this.attrs.size > this.maxNames + 64) this.attrs.delete(this.attrs.keys().next().value as bigint);
+    this.attrOrder.add(s.ino);
+    if (this.attrOrder.size > this.maxNames + 64) this.attrs.delete(this.attrOrder.shift()!);
   }
 
   /** A directory's entries changed through us: its attributes, and those of the files named, are stale. */
@@ -538,14 +542,12 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   private evict(keep: GoferDentry | undefined): void {
     // Two passes at most: the first may only clear the marks.
     for (let budget = 2 * this.pinned.size; this.pinned.size > this.maxCached && budget-- > 0;) {
-      const d = this.pinned.values().next().value as GoferDentry;
-      this.pinned.delete(d);
+      const d = this.pinned.shift()!;
       if (d === keep || d.opens > 0 || (d.recent & RECENT_FD) !== 0) { d.recent &= ~RECENT_FD; this.pinned.add(d); continue; }
       this.conn.close(d.takeFds());
     }
     for (let budget = 2 * this.lru.size; this.lru.size > this.maxNames && budget-- > 0;) {
-      const d = this.lru.values().next().value as GoferDentry;
-      this.lru.delete(d);
+      const d = this.lru.shift()!;
       if (d === keep || d.positives > 0 || d.opens > 0 || this.pinned.has(d) || (d.recent & RECENT_NAME) !== 0) {
         d.recent &= ~RECENT_NAME;
         this.lru.add(d);
