@@ -11,7 +11,8 @@
  *  - Copy-up (parents first; data, mode, owner, every xattr but `trusted.overlay.*`, times)
  *    before any change to a file that is only below: open for writing, truncate, setStat, link,
  *    rename; and before creating in a lower-only directory. A file copied up keeps its inode
- *    number, and a read-only handle opened before switches to the upper copy on its next use.
+ *    number, and read-only handles opened before move to the upper copy at once (they hold it
+ *    open, as an open holds a file on Linux: unlinking the copy's name does not lose its data).
  *  - A hard-linked lower file stays one file: copy-up of a further name links it to the first
  *    copy, and its lower names not copied up yet show that copy (Linux overlayfs's index=on;
  *    gVisor breaks the link). Copy-up leaves the parent's times as they were.
@@ -49,6 +50,8 @@ export class OverlayFilesystem implements FilesystemImpl {
   private readonly lowerLinks = new Map<string, LowerLinks>();
   /** The same records, by the upper copy's tmpfs inode number. */
   private readonly lowerLinksByUpper = new Map<bigint, LowerLinks>();
+  /** Read-only opens of lower files, by `layerKey`: copy-up moves them to the copy. */
+  private readonly lowerReaders = new Map<string, Set<OverlayReadHandle>>();
 
   /** `lowers` are read-only to the overlay, topmost first; each must be a tree without whiteouts. */
   constructor(readonly dev: bigint, readonly upper: TmpFilesystem, private readonly lowers: readonly FilesystemImpl[]) {
@@ -153,10 +156,15 @@ export class OverlayFilesystem implements FilesystemImpl {
     if (access.write || access.truncate) return this.upper.open(this.copyUp(d, access.truncate), access);
     const l = this.shown(d);
     if (l.layer === 0) return this.upper.open(l.inode, access);
-    return new OverlayReadHandle(this.layer(l.layer).open(l.inode, access), () => {
-      const now = this.shown(d);
-      return now.layer === 0 ? this.upper.open(now.inode, access) : undefined;
+    const key = layerKey(l);
+    const readers = this.lowerReaders.get(key) ?? new Set<OverlayReadHandle>();
+    const h = new OverlayReadHandle(this.layer(l.layer).open(l.inode, access), (closed) => {
+      readers.delete(closed);
+      if (readers.size === 0 && this.lowerReaders.get(key) === readers) this.lowerReaders.delete(key);
     });
+    readers.add(h);
+    this.lowerReaders.set(key, readers);
+    return h;
   }
 
   create(dir: Inode, name: string, mode: number): Inode {
@@ -381,13 +389,18 @@ export class OverlayFilesystem implements FilesystemImpl {
     this.inos[0]!.set(u.ino, d.ino);
     if (links) this.adoptCopy(links, u);
     d.upper = u;
+    const readers = this.lowerReaders.get(layerKey({ layer, inode }));
+    if (readers) {
+      this.lowerReaders.delete(layerKey({ layer, inode })); // moved once: the copy is the file now
+      for (const h of readers) h.switchTo(this.upper.open(u, READ));
+    }
     if (d.type !== FileType.DIRECTORY) d.lowers = [];
     return u;
   }
 
   /** The lower hard-link record of `l` (made on first need when `create`); none for a single name. */
   private lowerLinksOf(l: LayerInode, create: boolean): LowerLinks | undefined {
-    const key = `${l.layer}:${l.inode.ino}`;
+    const key = layerKey(l);
     let links = this.lowerLinks.get(key);
     if (links === undefined && create) {
       const lowerNlink = Number(this.layer(l.layer).stat(l.inode).nlink);
@@ -431,31 +444,21 @@ export class OverlayFilesystem implements FilesystemImpl {
   }
 
   /**
-   * Copy-up of a further lower name of a file already copied up: a link to the copy. If every
-   * upper name of the copy is gone meanwhile (lower names still showed it), a new copy of it.
+   * Copy-up of a further lower name of a file already copied up: a link to the copy, even when
+   * every upper name of it is gone meanwhile: `links.hold` keeps a regular file while lower names
+   * show it, and a handle opened through a name now gone writes to it, as to one file on Linux.
+   * A symlink (nothing holds it, nothing writes it) with no upper name left is copied again.
    */
   private linkUp(d: OverlayDentry, pu: Inode, links: LowerLinks): Inode {
     const old = links.upper!;
     const st = this.upper.stat(old);
     let u: Inode;
-    if (st.nlink > 0n) {
-      this.upper.link(pu, d.name, old);
+    if (st.nlink > 0n || old.type === FileType.REGULAR_FILE) {
+      this.upper.link(pu, d.name, old, true);
       u = old;
       this.lowerNameGone(links);
     } else {
-      if (old.type === FileType.SYMBOLIC_LINK) u = this.upper.symlink(pu, d.name, this.upper.readlink(old));
-      else {
-        u = this.upper.create(pu, d.name, st.mode ?? 0o644);
-        const src = this.upper.open(old, READ);
-        try {
-          this.copyData(src, u);
-        } catch (e) {
-          this.upper.unlink(pu, d.name);
-          throw e;
-        } finally {
-          src.close();
-        }
-      }
+      u = this.upper.symlink(pu, d.name, this.upper.readlink(old));
       for (const [name, value] of this.upper.listXattrs(old)) this.upper.setXattr(u, name, value);
       this.upper.setStat(u, { mode: st.mode, uid: st.uid, gid: st.gid, atim: st.atim, mtim: st.mtim });
       this.inos[0]!.set(u.ino, d.ino);
@@ -540,4 +543,9 @@ interface LowerLinks {
   upper: Inode | undefined;
   /** A read-only open of the copy, kept while lower names show it (else its data would go with its last upper name). */
   hold: FileHandle | undefined;
+}
+
+/** A lower file's identity across its names: hard links of it share the key. */
+function layerKey(l: LayerInode): string {
+  return `${l.layer}:${l.inode.ino}`;
 }

@@ -193,10 +193,15 @@ export class TmpFilesystem implements FilesystemImpl {
     n.ctim = nowNs();
   }
 
-  link(dir: Inode, name: string, target: Inode): void {
+  /**
+   * A new name for `target`. With `unlinked`, also for a file whose last name is gone while it is
+   * still open (Linux's linkat of an O_TMPFILE file): the overlay gives a hard-linked lower file,
+   * copied up and then unlinked through one name, a name again through another (OverlayFilesystem).
+   */
+  link(dir: Inode, name: string, target: Inode, unlinked = false): void {
     const t = target as TmpInode;
     if (t.type === FileType.DIRECTORY) fail(Errno.PERM);
-    if (t.nlink === 0) fail(Errno.NOENT);
+    if (t.nlink === 0 && !(unlinked && t.openCount > 0)) fail(Errno.NOENT);
     this.insert(dir, name, t);
     t.nlink++;
     t.ctim = nowNs();

@@ -55,6 +55,7 @@ import { fingerprint } from '../../wasi/helpers.js';
 import { errnoOfCall } from '../gofer/errno-of.js';
 
 const RUNS = Number(process.env.OVERLAY_PROPERTY_RUNS ?? 3000);
+/** Sequences run 0 to MAX_OPS long (fast-check's size 'max': its default would stop them at 10). */
 const MAX_OPS = 40;
 
 /** Small name pools, so operations collide often. */
@@ -572,7 +573,7 @@ test('the overlay behaves like a plain Linux directory, and never writes its low
     fs.rmSync(probe, { recursive: true });
 
     const started = Date.now();
-    const details = fc.check(fc.property(fc.array(opArb, { maxLength: MAX_OPS }), (ops) => {
+    const details = fc.check(fc.property(fc.array(opArb, { maxLength: MAX_OPS, size: 'max' }), (ops) => {
       const host = path.join(base, `run-${run++}`);
       fs.mkdirSync(host);
       try {
