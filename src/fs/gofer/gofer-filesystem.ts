@@ -292,7 +292,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
 
   link(dir: Inode, name: string, target: Inode): void {
     const d = this.live(this.dentry(dir));
-    const t = this.live(this.dentry(target));
+    const t = this.holding(d, () => this.live(this.dentry(target)));
     if (t.type === FileType.DIRECTORY) fail(Errno.PERM);
     this.attrs.delete(t.ino); // nlink, ctime
     this.added(d, name, this.conn.rpc('LinkAt', { dirFd: d.fd, name, targetFd: t.fd }).child);
@@ -307,7 +307,8 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   }
 
   rename(oldDir: Inode, oldName: string, newDir: Inode, newName: string): void {
-    const od = this.live(this.dentry(oldDir)), nd = this.live(this.dentry(newDir));
+    const od = this.live(this.dentry(oldDir));
+    const nd = this.holding(od, () => this.live(this.dentry(newDir)));
     const cachedChild = (dir: GoferDentry, name: string): GoferDentry | undefined => {
       const c = dir.children.get(name);
       return typeof c === 'object' ? c : undefined;
@@ -315,8 +316,12 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     const moved = cachedChild(od, oldName);
     const replaced = cachedChild(nd, newName);
     this.staled(od, nd, moved, replaced);
-    // Without the moved file's dentry its inode is unknown, so no cached attributes can be trusted.
-    if (!moved) this.attrs.clear();
+    // Without the moved file's dentry its inode is unknown, so no cached attributes can be trusted;
+    // nor without the replaced one's, unless the name is known to be free: its link count drops,
+    // and another of its names may be cached.
+    const target = nd.children.get(newName);
+    const nothingReplaced = typeof target === 'number' && this.trusted(target);
+    if (!moved || (!replaced && !nothingReplaced)) this.attrs.clear();
     this.conn.rpc('RenameAt', { oldDirFd: od.fd, oldName, newDirFd: nd.fd, newName, flags: 0 });
     if (od === nd && oldName === newName) return;
     // Two names of one file: POSIX rename does nothing and both stay.
@@ -424,6 +429,19 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     let d = inode;
     while (d.alias) d = d.alias;
     return d;
+  }
+
+  /**
+   * `f()`, during which `d` keeps its FD: an operation on two dentries takes the FD of the second
+   * after the first's, and reviving the second may evict (Walk, then evict) the first's.
+   */
+  private holding<T>(d: GoferDentry, f: () => T): T {
+    d.opens++;
+    try {
+      return f();
+    } finally {
+      d.opens--;
+    }
   }
 
   /** `d` with a control FD (revived if it was evicted), marked recently used. */
