@@ -122,7 +122,12 @@ export type Op<P = string> =
   | { op: 'fdread'; fd: number }
   | { op: 'fdwrite'; fd: number; offset: number; data: string }
   | { op: 'fdclose'; fd: number }
-  | { op: 'check' };
+  | { op: 'check' }
+  /**
+   * A change behind the filesystem's back: `inner` runs with node:fs on the host copy and on the
+   * directory the filesystem under test serves (Sequence.outside), not through it.
+   */
+  | { op: 'outside'; inner: Op<P> };
 
 export function show(op: Op<PathSpec>): string {
   const q = (s: PathSpec): string => (typeof s === 'string' ? JSON.stringify(s)
@@ -139,6 +144,7 @@ export function show(op: Op<PathSpec>): string {
     case 'fdread': case 'fdclose': return `${op.op}(fd#${op.fd})`;
     case 'fdwrite': return `fdwrite(fd#${op.fd}, @${op.offset}, ${q(op.data)})`;
     case 'check': return 'check()';
+    case 'outside': return `outside(${show(op.inner)})`;
     default: return `${op.op}(${q(op.path)})`;
   }
 }
@@ -165,7 +171,7 @@ const anyArb = fc.oneof(existingArb, freshArb);
 const dataArb = fc.string({ unit: fc.constantFrom('x', 'y', 'z'), minLength: 1, maxLength: 4 });
 const targetArb = fc.array(nameArb, { minLength: 1, maxLength: 2 }).map((a) => a.join('/'));
 /** Each kind of operation, and how often it comes. */
-const OP_ARBS: Record<Op['op'], { arbitrary: fc.Arbitrary<Op<PathSpec>>; weight: number }> = {
+const OP_ARBS: Record<Exclude<Op['op'], 'outside'>, { arbitrary: fc.Arbitrary<Op<PathSpec>>; weight: number }> = {
   create: { arbitrary: fc.record({ op: fc.constant('create' as const), path: anyArb, excl: fc.boolean(), trunc: fc.boolean() }), weight: 3 },
   write: { arbitrary: fc.record({ op: fc.constant('write' as const), path: existingArb, offset: fc.integer({ min: 0, max: 12 }), data: dataArb }), weight: 3 },
   truncate: { arbitrary: fc.record({ op: fc.constant('truncate' as const), path: existingArb, size: fc.integer({ min: 0, max: 12 }) }), weight: 2 },
@@ -195,6 +201,10 @@ const OP_ARBS: Record<Op['op'], { arbitrary: fc.Arbitrary<Op<PathSpec>>; weight:
 export function opArb(without: readonly Op['op'][] = []): fc.Arbitrary<Op<PathSpec>> {
   return fc.oneof(...Object.entries(OP_ARBS).filter(([op]) => !without.includes(op as Op['op'])).map(([, a]) => a)).map(printable);
 }
+
+/** Changes made behind the filesystem's back (Sequence.outside): path operations only. */
+export const outsideArb: fc.Arbitrary<Op<PathSpec>> = opArb(['check', 'rmtree', 'open', 'fdread', 'fdwrite', 'fdclose', 'outside'])
+  .map((inner) => printable({ op: 'outside', inner }));
 
 const ERRNO_NAMES: Record<number, string> = {
   [Errno.SUCCESS]: 'success', [Errno.BUSY]: 'EBUSY', [Errno.EXIST]: 'EEXIST', [Errno.INVAL]: 'EINVAL', [Errno.IO]: 'EIO',
@@ -249,6 +259,7 @@ export function concrete(op: Op<PathSpec>, root: string, everSeen: ReadonlySet<s
   switch (op.op) {
     case 'rename': case 'link': return { ...op, from: at(op.from), to: at(op.to) };
     case 'check': case 'fdread': case 'fdwrite': case 'fdclose': return op;
+    case 'outside': return { op: 'outside', inner: concrete(op.inner, root, everSeen) };
     default: return { ...op, path: at(op.path) };
   }
 }
@@ -261,7 +272,7 @@ export function rmtreePlan(root: string, rel: string): Op[] {
   return [...fs.readdirSync(path.join(root, rel)).sort().flatMap((n) => rmtreePlan(root, `${rel}/${n}`)), { op: 'rmdir', path: rel }];
 }
 
-type Primitive = Exclude<Op, { op: 'check' } | { op: 'rmtree' }>;
+type Primitive = Exclude<Op, { op: 'check' } | { op: 'rmtree' } | { op: 'outside' }>;
 
 /**
  * One side's open files, in the order opened: host FDs, or the sandbox's handles (none for a
@@ -524,13 +535,17 @@ export interface Sequence {
   name: string;
   /** Compares the states; runs before the first operation, at each `check` and at the end. */
   check(when: string): void;
+  /** The host directory the filesystem under test serves, which `outside` operations change directly. */
+  outside?: string;
+  /** Called before each operation (a goferfs with cache=shared ticks its OperationClock, as the Sentry does per syscall). */
+  beforeEach?(): void;
 }
 
 /**
  * Runs one sequence on both sides: after each operation the errnos (and what an fdread saw) must
  * be the same. Throws what differed first, with the sequence as it ran (concrete paths).
  */
-export function runSequence({ ops, host, vfs, name, check }: Sequence): void {
+export function runSequence({ ops, host, vfs, name, check, outside, beforeEach }: Sequence): void {
   const ran: Op[] = [];
   const everSeen = new Set(existingPaths(host));
   const hostFiles: OpenFiles<number> = { list: [], lastRead: '' };
@@ -539,13 +554,23 @@ export function runSequence({ ops, host, vfs, name, check }: Sequence): void {
     check('before any operation');
     ops.forEach((generated, i) => {
       const op = concrete(generated, host, everSeen);
+      beforeEach?.();
       if (op.op === 'check') {
         ran.push(op);
         check(`at operation ${i}`);
         return;
       }
+      if (op.op === 'outside') {
+        const inner = op.inner as Primitive;
+        if (outside === undefined) throw new Error('an outside operation, and no Sequence.outside to run it on');
+        ran.push(op);
+        const there = onHost(outside, inner, { list: [], lastRead: '' }), want = onHost(host, inner, hostFiles);
+        if (there !== want) throw new Error(`operation ${i} ${show(op)}: the served directory says ${errnoName(there)}, Linux ${errnoName(want)}`);
+        for (const p of existingPaths(host)) everSeen.add(p);
+        return;
+      }
       for (const step of op.op === 'rmtree' ? rmtreePlan(host, op.path) : [op]) {
-        if (step.op === 'check' || step.op === 'rmtree') continue;
+        if (step.op === 'check' || step.op === 'rmtree' || step.op === 'outside') continue;
         ran.push(step);
         const want = onHost(host, step, hostFiles);
         const got = inSandbox(vfs, step, sandboxFiles);

@@ -11,12 +11,13 @@
 // answers ENOTSUP).
 import fs from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import { test } from 'uvu';
 import { createDirectfs } from '../../../src/fs/directfs/directfs.js';
 import { VirtualFilesystem } from '../../../src/fs/vfs/virtual-filesystem.js';
 import * as libc from '../../../src/host/libc.js';
 import {
-  buildTree, fsState, holdsFor, hostState, opArb, runSequence, sameStates, scratchDir, type Op, type PathSpec,
+  buildTree, fsState, holdsFor, hostState, opArb, outsideArb, runSequence, sameStates, scratchDir, type Op, type PathSpec,
 } from '../fs-model.js';
 
 const RUNS = Number(process.env.GOFER_PROPERTY_RUNS ?? 1000);
@@ -24,18 +25,25 @@ const DIR_FLAGS = libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC;
 /** Far below the seed tree's 17 names, so eviction and revival run all the time. */
 const TINY_CACHE = { maxCachedDentries: 3, maxCachedNames: 6, maxNegativePerDir: 2 };
 
-/** One sequence on two fresh copies of the seed tree in `dir`: one served by goferfs, one plain. */
-function runIn(dir: string, ops: readonly Op<PathSpec>[]): void {
+/**
+ * One sequence on two fresh copies of the seed tree in `dir`: one served by goferfs, one plain.
+ * `shared`: the mount's cache=shared, its clock ticked per operation as the Sentry ticks it per
+ * syscall; `outside` operations then change the served copy behind goferfs, which must see them.
+ */
+function runIn(dir: string, ops: readonly Op<PathSpec>[], cache: 'exclusive' | 'shared' = 'exclusive'): void {
   const linux = path.join(dir, 'linux'), served = path.join(dir, 'served');
   fs.mkdirSync(linux, { recursive: true });
   fs.mkdirSync(served);
   try {
     buildTree(linux);
     buildTree(served);
-    const gfs = createDirectfs(libc.openat(libc.AT_FDCWD, served, DIR_FLAGS), libc.openat(libc.AT_FDCWD, '/proc', DIR_FLAGS), false, 2n, TINY_CACHE);
+    const clock = { now: 0 };
+    const gfs = createDirectfs(libc.openat(libc.AT_FDCWD, served, DIR_FLAGS), libc.openat(libc.AT_FDCWD, '/proc', DIR_FLAGS), false, 2n,
+      { ...TINY_CACHE, cache, clock });
     try {
       runSequence({
-        ops, host: linux, vfs: new VirtualFilesystem(gfs, false), name: 'goferfs',
+        ops, host: linux, vfs: new VirtualFilesystem(gfs, false), name: 'goferfs', outside: served,
+        beforeEach: () => { clock.now++; },
         check: (when) => {
           sameStates(fsState(gfs), hostState(linux), ['goferfs', 'Linux'], when);
           sameStates(hostState(served), hostState(linux), ['served directory', 'Linux'], when);
@@ -66,6 +74,16 @@ test('goferfs with a tiny dentry cache behaves like a plain Linux directory, and
     const started = Date.now();
     holdsFor(opArb(['chmod']), RUNS, (ops) => runIn(path.join(base, `run-${run++}`), ops));
     console.log(`  goferfs property: ${run} runs (with shrinking) in ${Date.now() - started} ms`);
+  });
+});
+
+test('…and with cache=shared it sees what changes behind its back, at the next operation', () => {
+  inScratch((base) => {
+    let run = 0;
+    const started = Date.now();
+    const arb = fc.oneof({ arbitrary: opArb(['chmod']), weight: 3 }, { arbitrary: outsideArb, weight: 1 });
+    holdsFor(arb, Math.ceil(RUNS / 2), (ops) => runIn(path.join(base, `run-${run++}`), ops, 'shared'));
+    console.log(`  goferfs property, cache=shared: ${run} runs (with shrinking) in ${Date.now() - started} ms`);
   });
 });
 
