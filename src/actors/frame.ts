@@ -40,8 +40,9 @@ export class FrameWriter {
     this.view.setUint32(p + 4, Math.floor(v / 0x1_0000_0000), true);
     return this;
   }
-  u64(v: bigint): this { this.view.setBigUint64(this.need(8), BigInt.asUintN(64, v), true); return this; }
-  i64(v: bigint): this { this.view.setBigInt64(this.need(8), BigInt.asIntN(64, v), true); return this; }
+  // setBig(U)Int64 wraps modulo 2^64 itself (ToBigUint64): a BigInt.asUintN first only allocated.
+  u64(v: bigint): this { this.view.setBigUint64(this.need(8), v, true); return this; }
+  i64(v: bigint): this { this.view.setBigInt64(this.need(8), v, true); return this; }
   /** u32 length, then the bytes. */
   bytes(b: Uint8Array): this {
     this.u32(b.byteLength);

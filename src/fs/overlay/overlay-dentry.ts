@@ -1,8 +1,14 @@
-import type { FileType } from '../../wasi/abi.js';
+import { FileType } from '../../wasi/abi.js';
 import type { DirEntry, Inode } from '../vfs/filesystem.js';
 
 /** Absent names remembered per directory: a guest probing names must not grow the Sentry without bound. */
 const MAX_ABSENT = 1000;
+
+/** The children of every non-directory: always empty (most dentries are files; a Map each is garbage the Sentry makes per open). */
+class NoChildren extends Map<string, never> {
+  override set(): never { throw new Error('a non-directory has no children'); }
+}
+const NO_CHILDREN: Map<string, never> = new NoChildren();
 
 /** An inode of one lower layer; `layer` 1 is the topmost lower (0 is the upper). */
 export interface LayerInode {
@@ -23,11 +29,11 @@ export class OverlayDentry implements Inode {
    */
   lowers: LayerInode[];
   /** Directories: names looked up (through every layer) → dentry. Dropped on any change of the name. */
-  readonly children = new Map<string, OverlayDentry>();
+  readonly children: Map<string, OverlayDentry>;
   /** Directories: what the lowers list, merged, once read (OverlayFilesystem.lowerEntries). */
   lowerEntries: DirEntry[] | undefined;
   /** Directories: names looked up that no layer has (or a whiteout hides), oldest first; set through `setChild`/`absentName`. */
-  readonly absent = new Set<string>();
+  absent: Set<string> | undefined;
 
   constructor(
     readonly ino: bigint, readonly type: FileType, upper: Inode | undefined, lowers: LayerInode[],
@@ -35,18 +41,20 @@ export class OverlayDentry implements Inode {
   ) {
     this.upper = upper;
     this.lowers = lowers;
+    this.children = type === FileType.DIRECTORY ? new Map() : NO_CHILDREN;
   }
 
   /** `name` now shows `child`. */
   setChild(name: string, child: OverlayDentry): void {
-    this.absent.delete(name);
+    this.absent?.delete(name);
     this.children.set(name, child);
   }
 
   /** Remembers that no layer has `name`; returns undefined, what a lookup of it finds. */
   absentName(name: string): undefined {
-    if (this.absent.size >= MAX_ABSENT) this.absent.delete(this.absent.values().next().value as string);
-    this.absent.add(name);
+    const absent = this.absent ??= new Set();
+    if (absent.size >= MAX_ABSENT) absent.delete(absent.values().next().value as string);
+    absent.add(name);
     return undefined;
   }
 

@@ -99,7 +99,7 @@ export class OverlayFilesystem implements FilesystemImpl {
     if (d.type !== FileType.DIRECTORY) fail(Errno.NOTDIR);
     const cached = d.children.get(name);
     if (cached) return cached;
-    if (d.absent.has(name)) return undefined;
+    if (d.absent?.has(name)) return undefined;
     let upper: Inode | undefined;
     let type: FileType | undefined;
     const lowers: LayerInode[] = [];
