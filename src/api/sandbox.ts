@@ -149,6 +149,8 @@ export class Sandbox implements AsyncDisposable {
   private closed = false;
   /** Aborts the tasks still running when the sandbox closes. */
   private readonly closing = new AbortController();
+  /** Runs not yet settled: close() lets them finish with the kernel before it lets the kernel go. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private kernelDeath: string | undefined;
   private hostDeath: string | undefined;
   readonly events: Observable<SandboxEvent>;
@@ -249,7 +251,15 @@ export class Sandbox implements AsyncDisposable {
   }
 
   /** Runs a WASI command to completion. The exit status is the guest's; a trap is reported, not thrown. */
-  async run(program: string | Uint8Array, opts: RunOptions = {}): Promise<RunResult> {
+  run(program: string | Uint8Array, opts: RunOptions = {}): Promise<RunResult> {
+    const p = this.runOnce(program, opts);
+    const settled = p.then(() => undefined, () => undefined);
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
+    return p;
+  }
+
+  private async runOnce(program: string | Uint8Array, opts: RunOptions): Promise<RunResult> {
     if (this.closed) throw new SandboxClosedError();
     if (this.hostDeath !== undefined) throw new ActorFailureError('ASB_ERR_HOST_GONE', `the sandbox's host actor died: ${this.hostDeath}`, 'host');
     const t0 = performance.now();
@@ -383,6 +393,11 @@ export class Sandbox implements AsyncDisposable {
     if (this.closed) return;
     this.closed = true;
     this.closing.abort();
+    // Runs still going end with ASB_ERR_CLOSED, their output dropped; they reap their tasks first,
+    // through the kernel: once it is retired (an unref'd idle worker) a reply to them could come
+    // after the process has decided to exit, and the run would never settle.
+    for (const live of this.live.values()) live.done();
+    await settledWithin([...this.inFlight], RUN_SETTLE_MS);
     // A kernel that did not die is offered to the idle kernels; only a clean stop lets it stay.
     if (this.kernelDeath === undefined) await this.supervisor.retire(this.kernel, { from: idleKernels, kind: this.kernelKind }, () => this.kernel.control.stop());
     else await this.kernel.stop();
@@ -395,6 +410,17 @@ export class Sandbox implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> { await this.close(); }
+}
+
+/** How long close() waits for runs it aborted to finish with the kernel. */
+const RUN_SETTLE_MS = 2000;
+
+/** Resolves when every promise has settled, or after `ms`, whichever is first. */
+async function settledWithin(ps: readonly Promise<unknown>[], ms: number): Promise<void> {
+  if (ps.length === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); });
+  await Promise.race([Promise.allSettled(ps), late]).finally(() => clearTimeout(timer));
 }
 
 interface MessagePortLike { on(ev: 'message', fn: (batch: StdioMessage[]) => void): void; close(): void }

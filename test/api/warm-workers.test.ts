@@ -53,8 +53,12 @@ test('closing a sandbox ends its running task with ASB_ERR_CLOSED; the next sand
   stdin.write('x');
   await new Promise((r) => setTimeout(r, 100));
   const boots = (await first.stats()).kernel.boots;
-  const outcome = running.then(() => undefined, (e: unknown) => e);
+  let settled = false;
+  const outcome = running.then(() => undefined, (e: unknown) => e).finally(() => { settled = true; });
   await first.close();
+  // Not later: the run's last step is a call to the kernel, retired by now to an unref'd idle
+  // worker, and a script whose last await was that run could exit with the run never settled.
+  assert.ok(settled, 'close() resolves once the runs it cut off have settled');
   const err = await outcome;
   assert.instance(err, ActorSandboxError);
   assert.is((err as ActorSandboxError).code, 'ASB_ERR_CLOSED');
@@ -90,12 +94,19 @@ test('a kernel worker reused by sandbox after sandbox keeps no listener of any o
 test('a sandbox still runs at most maxConcurrentTasks tasks at once on the shared task workers', async () => {
   await using sandbox = await createSandbox({ maxConcurrentTasks: 1 });
   const stdin = new PassThrough();
-  const blocked = sandbox.run(fixture('cat.wasm'), { stdin });
+  // The second run starts once the first one's task echoes: it holds the only slot by then. (Two
+  // runs started together reach the slot in either order: each compiles and makes its task first.)
+  let echoed!: () => void;
+  const running = new Promise<void>((r) => { echoed = r; });
+  const blocked = sandbox.run(fixture('cat.wasm'), { stdin, onStdout: () => echoed() });
+  stdin.write('first');
+  await running;
   let secondDone = false;
   const second = sandbox.run(fixture('cat.wasm'), { stdin: 'second' }).then((r) => { secondDone = true; return r; });
+  second.catch(() => undefined); // a failed assertion closes the sandbox: that rejection is not the news
   await new Promise((r) => setTimeout(r, 300));
   assert.not.ok(secondDone, 'the second task waited for the first one\'s slot');
-  stdin.end('first');
+  stdin.end();
   assert.is((await blocked).stdout.toString(), 'first');
   assert.is((await second).stdout.toString(), 'second');
 });
