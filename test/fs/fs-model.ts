@@ -92,6 +92,28 @@ export function buildTree(root: string): void {
   SEED_TREE.forEach((e, i) => { if (e.dir) fs.utimesSync(path.join(root, e.path), OLD_BASE_S - 2000 + i, OLD_BASE_S - 2000 + i); });
   fs.utimesSync(root, OLD_BASE_S - 3000, OLD_BASE_S - 3000);
 }
+
+/** The seed tree made through a VFS, as buildTree makes it with node:fs: the same modes and times. */
+export function buildTreeThrough(vfs: VirtualFilesystem): void {
+  const root = vfs.rootLocation;
+  const ns = (s: number): bigint => BigInt(s) * 1_000_000_000n;
+  for (const e of SEED_TREE) {
+    if (e.dir) vfs.mkdir(root, e.path);
+    else if (e.link !== undefined) vfs.symlink(e.link, root, e.path);
+    else if (e.hard !== undefined) vfs.link(root, e.hard, false, root, e.path);
+    else {
+      const loc = vfs.open(root, e.path, { followFinal: false, create: true, exclusive: true, directory: false, write: true, truncate: false });
+      const h = loc.mount.fs.open(loc.inode, { read: false, write: true, truncate: false });
+      try { h.write(Buffer.from(e.data ?? ''), 0); } finally { h.close(); }
+    }
+    if (e.mode !== undefined) vfs.setStat(vfs.resolve(root, e.path, false), { mode: e.mode });
+  }
+  vfs.setStat(root, { mode: 0o755 });
+  SEED_TREE.forEach((e, i) => { if (!e.dir) vfs.setStat(vfs.resolve(root, e.path, false), { atim: ns(OLD_BASE_S - 1000 + i), mtim: ns(OLD_BASE_S - 1000 + i) }); });
+  SEED_TREE.forEach((e, i) => { if (e.dir) vfs.setStat(vfs.resolve(root, e.path, false), { atim: ns(OLD_BASE_S - 2000 + i), mtim: ns(OLD_BASE_S - 2000 + i) }); });
+  vfs.setStat(root, { atim: ns(OLD_BASE_S - 3000), mtim: ns(OLD_BASE_S - 3000) });
+}
+
 // ---- operations -------------------------------------------------------------------------------
 
 /**
