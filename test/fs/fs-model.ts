@@ -93,6 +93,18 @@ export function buildTree(root: string): void {
   fs.utimesSync(root, OLD_BASE_S - 3000, OLD_BASE_S - 3000);
 }
 
+/** Asserts that `state` reads like a host copy of the seed tree (made in `base` for the comparison, then removed). */
+export function assertSeedTree(base: string, state: State, what: string): void {
+  const copy = path.join(base, 'seed-copy');
+  fs.mkdirSync(copy);
+  try {
+    buildTree(copy);
+    assert.equal(state, hostState(copy), `${what} starts like a host copy of the seed tree`);
+  } finally {
+    fs.rmSync(copy, { recursive: true, force: true });
+  }
+}
+
 /** The seed tree made through a VFS, as buildTree makes it with node:fs: the same modes and times. */
 export function buildTreeThrough(vfs: VirtualFilesystem): void {
   const root = vfs.rootLocation;

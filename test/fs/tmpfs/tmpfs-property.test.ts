@@ -6,11 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
-import * as assert from 'uvu/assert';
 import { TmpFilesystem } from '../../../src/fs/tmpfs/tmp-filesystem.js';
 import { VirtualFilesystem } from '../../../src/fs/vfs/virtual-filesystem.js';
 import {
-  buildTree, buildTreeThrough, fsState, holdsFor, hostState, opArb, runSequence, sameStates, scratchDir,
+  assertSeedTree, buildTree, buildTreeThrough, fsState, holdsFor, hostState, opArb, runSequence, sameStates, scratchDir,
 } from '../fs-model.js';
 
 const RUNS = Number(process.env.TMPFS_PROPERTY_RUNS ?? 1000);
@@ -23,11 +22,7 @@ test('tmpfs behaves like a plain Linux directory', () => {
     // The model starts where Linux does: the seed tree made through the VFS reads like buildTree's.
     const probe = new TmpFilesystem(1n, { sizeBytes: 1 << 20, maxInodes: 4096 });
     buildTreeThrough(new VirtualFilesystem(probe, false));
-    const probeHost = path.join(base, 'probe');
-    fs.mkdirSync(probeHost);
-    buildTree(probeHost);
-    assert.equal(fsState(probe), hostState(probeHost), 'the seed tree made in tmpfs reads like the host copy');
-    fs.rmSync(probeHost, { recursive: true });
+    assertSeedTree(base, fsState(probe), 'a tmpfs with the seed tree made through the VFS');
 
     const started = Date.now();
     holdsFor(opArb(), RUNS, (ops) => {
