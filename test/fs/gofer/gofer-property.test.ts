@@ -14,23 +14,55 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import { createDirectfs } from '../../../src/fs/directfs/directfs.js';
+import { GoferFilesystem, type GoferFilesystemOptions } from '../../../src/fs/gofer/gofer-filesystem.js';
+import { NOTHING_AHEAD, type FilesystemImpl } from '../../../src/fs/vfs/filesystem.js';
 import { VirtualFilesystem } from '../../../src/fs/vfs/virtual-filesystem.js';
 import * as libc from '../../../src/host/libc.js';
 import {
   buildTree, fsState, holdsFor, hostState, opArb, outsideArb, runSequence, sameStates, scratchDir, type Op, type PathSpec,
 } from '../fs-model.js';
+import { startGofer, type GoferRig } from './gofer-rig.js';
 
 const RUNS = Number(process.env.GOFER_PROPERTY_RUNS ?? 1000);
 const DIR_FLAGS = libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC;
 /** Far below the seed tree's 17 names, so eviction and revival run all the time. */
 const TINY_CACHE = { maxCachedDentries: 3, maxCachedNames: 6, maxNegativePerDir: 2 };
 
+/** goferfs serving the host directory `served`: `view` is what the VFS is built on. */
+type Serve = (served: string, options: GoferFilesystemOptions) => { view: FilesystemImpl; release(): void };
+
+/** directfs: the gofer server's code in this thread, on the directory's own FD. */
+const directfs: Serve = (served, options) => {
+  const gfs = createDirectfs(libc.openat(libc.AT_FDCWD, served, DIR_FLAGS), libc.openat(libc.AT_FDCWD, '/proc', DIR_FLAGS), false, 2n, options);
+  return { view: gfs, release: () => gfs.release() };
+};
+
+/**
+ * A GoferActor (a worker thread, over a ring: the framed protocol) that serves `base`, every run's
+ * tree beneath it; the VFS sees the run's directory as its root.
+ */
+function overRing(rig: GoferRig): Serve {
+  return (served, options) => {
+    const gfs = new GoferFilesystem(rig.ring, 2n, options);
+    let root = gfs.root();
+    for (const name of path.relative(rig.dir, served).split('/')) root = gfs.lookup(root, name, NOTHING_AHEAD);
+    const view = new Proxy(gfs, {
+      get: (target, key) => {
+        if (key === 'root') return () => root;
+        const v: unknown = Reflect.get(target, key, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    return { view, release: () => gfs.release() };
+  };
+}
+
 /**
  * One sequence on two fresh copies of the seed tree in `dir`: one served by goferfs, one plain.
  * `shared`: the mount's cache=shared, its clock ticked per operation as the Sentry ticks it per
  * syscall; `outside` operations then change the served copy behind goferfs, which must see them.
  */
-function runIn(dir: string, ops: readonly Op<PathSpec>[], cache: 'exclusive' | 'shared' = 'exclusive'): void {
+function runIn(dir: string, ops: readonly Op<PathSpec>[], cache: 'exclusive' | 'shared' = 'exclusive', serve = directfs): void {
   const linux = path.join(dir, 'linux'), served = path.join(dir, 'served');
   fs.mkdirSync(linux, { recursive: true });
   fs.mkdirSync(served);
@@ -38,19 +70,18 @@ function runIn(dir: string, ops: readonly Op<PathSpec>[], cache: 'exclusive' | '
     buildTree(linux);
     buildTree(served);
     const clock = { now: 0 };
-    const gfs = createDirectfs(libc.openat(libc.AT_FDCWD, served, DIR_FLAGS), libc.openat(libc.AT_FDCWD, '/proc', DIR_FLAGS), false, 2n,
-      { ...TINY_CACHE, cache, clock });
+    const gofer = serve(served, { ...TINY_CACHE, cache, clock });
     try {
       runSequence({
-        ops, host: linux, vfs: new VirtualFilesystem(gfs, false), name: 'goferfs', outside: served,
+        ops, host: linux, vfs: new VirtualFilesystem(gofer.view, false), name: 'goferfs', outside: served,
         beforeEach: () => { clock.now++; },
         check: (when) => {
-          sameStates(fsState(gfs), hostState(linux), ['goferfs', 'Linux'], when);
+          sameStates(fsState(gofer.view), hostState(linux), ['goferfs', 'Linux'], when);
           sameStates(hostState(served), hostState(linux), ['served directory', 'Linux'], when);
         },
       });
     } finally {
-      gfs.release();
+      gofer.release();
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -85,6 +116,22 @@ test('…and with cache=shared it sees what changes behind its back, at the next
     holdsFor(arb, Math.ceil(RUNS / 2), (ops) => runIn(path.join(base, `run-${run++}`), ops, 'shared'));
     console.log(`  goferfs property, cache=shared: ${run} runs (with shrinking) in ${Date.now() - started} ms`);
   });
+});
+
+test('…and so does goferfs over a GoferActor, through the ring', async () => {
+  const oldUmask = process.umask(0o022);
+  const base = scratchDir('gofer-property-ring-');
+  const rig = startGofer({ dir: base });
+  try {
+    let run = 0;
+    const started = Date.now();
+    holdsFor(opArb(['chmod']), Math.ceil(RUNS / 4), (ops) => runIn(path.join(base, `run-${run++}`), ops, 'exclusive', overRing(rig)));
+    console.log(`  goferfs property, over a ring: ${run} runs (with shrinking) in ${Date.now() - started} ms`);
+  } finally {
+    await rig.stop();
+    process.umask(oldUmask);
+    fs.rmSync(base, { recursive: true, force: true });
+  }
 });
 
 // Sequences the property found, shrunk; each failed before its fix.
