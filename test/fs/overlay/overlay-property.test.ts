@@ -18,6 +18,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createDirectfs } from '../../../src/fs/directfs/directfs.js';
+import { GoferFilesystem } from '../../../src/fs/gofer/gofer-filesystem.js';
 import { OverlayFilesystem } from '../../../src/fs/overlay/overlay-filesystem.js';
 import { FileStore, filestoreReserve } from '../../../src/fs/tmpfs/file-store.js';
 import { TmpFilesystem } from '../../../src/fs/tmpfs/tmp-filesystem.js';
@@ -29,6 +30,7 @@ import { fingerprint } from '../../wasi/helpers.js';
 import {
   TYPE_NAMES, assertSeedTree, buildTree, fsState, holdsFor, hostState, opArb, runSequence, sameStates, scratchDir, type State,
 } from '../fs-model.js';
+import { startGofer } from '../gofer/gofer-rig.js';
 
 const RUNS = Number(process.env.OVERLAY_PROPERTY_RUNS ?? 3000);
 const DIR_FLAGS = libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC;
@@ -85,14 +87,30 @@ function upperOf(medium: Medium, base: string): TmpFilesystem {
   return new TmpFilesystem(3n, limits, new FileStore(fd, filestoreReserve(limits.sizeBytes)));
 }
 
-function overlayProperty(medium: Medium, runs: number): void {
+/**
+ * How the lower is served: directfs (the default), or a read-only GoferActor over its ring
+ * (`--no-directfs`); started here, stopped by the returned function.
+ */
+type LowerKind = 'directfs' | 'gofer';
+
+function lowerOf(kind: LowerKind, dir: string): { lower: FilesystemImpl; stop(): Promise<void> } {
+  if (kind === 'directfs') {
+    const lower = createDirectfs(libc.openat(libc.AT_FDCWD, dir, DIR_FLAGS), libc.openat(libc.AT_FDCWD, '/proc', DIR_FLAGS), true, 2n, {});
+    return { lower, stop: async () => lower.release() };
+  }
+  const rig = startGofer({ dir, readOnly: true });
+  const lower = new GoferFilesystem(rig.ring, 2n, {});
+  return { lower, stop: async () => { lower.release(); await rig.stop(); } };
+}
+
+async function overlayProperty(medium: Medium, runs: number, lowerKind: LowerKind = 'directfs'): Promise<void> {
   const oldUmask = process.umask(0o022);
   const base = scratchDir('overlay-property-');
   const lowerDir = path.join(base, 'lower');
   fs.mkdirSync(lowerDir);
   buildTree(lowerDir);
   const before = fingerprint(lowerDir);
-  const lower = createDirectfs(libc.openat(libc.AT_FDCWD, lowerDir, DIR_FLAGS), libc.openat(libc.AT_FDCWD, '/proc', DIR_FLAGS), true, 2n, {});
+  const { lower, stop } = lowerOf(lowerKind, lowerDir);
   let run = 0;
   try {
     // Each run's host copy is built like the lower: the same tree, modes and mtimes.
@@ -123,22 +141,27 @@ function overlayProperty(medium: Medium, runs: number): void {
         fs.rmSync(host, { recursive: true, force: true });
       }
     });
-    console.log(`  overlay property (${medium} upper): ${run} runs (with shrinking) in ${Date.now() - started} ms`);
+    console.log(`  overlay property (${medium} upper, ${lowerKind} lower): ${run} runs (with shrinking) in ${Date.now() - started} ms`);
   } finally {
-    lower.release();
+    await stop();
     process.umask(oldUmask);
     fs.rmSync(base, { recursive: true, force: true });
   }
 }
 
-test('the overlay behaves like a plain Linux directory, and never writes its lower', () => {
-  overlayProperty('memory', RUNS);
+test('the overlay behaves like a plain Linux directory, and never writes its lower', async () => {
+  await overlayProperty('memory', RUNS);
 });
 
 // The same sequences with file data in a mapped host file (`self`, `dir=`): its blocks are
 // carved, freed, reused and grown by other code than the heap medium's.
-test('…and so it does with a filestore upper', () => {
-  overlayProperty('filestore', Math.ceil(RUNS / 3));
+test('…and so it does with a filestore upper', async () => {
+  await overlayProperty('filestore', Math.ceil(RUNS / 3));
+});
+
+// `--no-directfs`: the lower read through a GoferActor, the framed protocol over its ring.
+test('…and over a lower served by a gofer', async () => {
+  await overlayProperty('memory', Math.ceil(RUNS / 6), 'gofer');
 });
 
 test.run();
