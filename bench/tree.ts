@@ -2,7 +2,8 @@
 // Each round sweeps a tree no sandbox has seen (TREE/r<N>/dA/dB/fC), three times: the first sweep
 // misses the dentry cache on every file (it measures the path to the host: the directfs-vs-gofer
 // question), the next two hit it (what a workload that stats its files again sees). Every sandbox
-// sweeps a warm-up tree first (4 runs × 5 sweeps), so neither figure is JIT warm-up.
+// first sweeps WARMUP_TREES trees of its own that way, so neither figure is JIT warm-up: a miss
+// runs code a hit never does, and one cold sweep left the next five 1.5–3× slower than the eighth.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { median, ratioTarget, type GroupResult, type Row } from './report.js';
 
 const STATTREE = new URL('../../test/fixtures/bench/stattree.wasm', import.meta.url);
 const SWEEPS = '3';
-const WARMUP_RUNS = 4;
+const WARMUP_TREES = 6;
 
 function makeTree(root: string): void {
   for (let a = 0; a < 10; a++) {
@@ -32,7 +33,8 @@ function sweeps(stdout: string): { cold: number; warm: number } {
 
 export async function treeBench(rounds = 5): Promise<GroupResult> {
   const tree = mkdtempSync(join(tmpdir(), 'asb-bench-tree-'));
-  for (const sub of ['warm', ...Array.from({ length: rounds }, (_, r) => `r${r}`)]) makeTree(join(tree, sub));
+  const warmups = Array.from({ length: WARMUP_TREES }, (_, i) => `w${i}`);
+  for (const sub of [...warmups, ...Array.from({ length: rounds }, (_, r) => `r${r}`)]) makeTree(join(tree, sub));
   const module = new WebAssembly.Module(readFileSync(STATTREE));
   const modes: Record<string, Sandbox> = {
     directfs: await createSandbox({ mounts: [{ hostPath: tree, guestPath: '/t' }] }),
@@ -52,8 +54,9 @@ export async function treeBench(rounds = 5): Promise<GroupResult> {
     return res.stdout.toString();
   };
   try {
-    // The JIT of the Sentry and of each pooled task worker settles after some 10,000 syscalls.
-    for (const [name, sb] of Object.entries(modes)) for (let i = 0; i < WARMUP_RUNS; i++) await runIn(name, sb, 'warm', '5');
+    // The JIT of the Sentry and of each pooled task worker settles after some 10,000 syscalls,
+    // misses included: each warm-up tree is new to every sandbox.
+    for (const [name, sb] of Object.entries(modes)) for (const w of warmups) await runIn(name, sb, w);
     for (let r = 0; r < rounds; r++) {
       for (const [name, sb] of Object.entries(modes)) record(name, await runIn(name, sb, `r${r}`));
       record('node:wasi', nodeWasiRun(module, ['stattree', `/t/r${r}`, SWEEPS], { '/t': tree }));
