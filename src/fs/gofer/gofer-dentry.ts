@@ -1,12 +1,7 @@
 import { FileType } from '../../wasi/abi.js';
 import type { Inode } from '../vfs/filesystem.js';
+import { NO_CHILDREN } from '../vfs/no-children.js';
 import type { FdId } from './protocol.js';
-
-/** The children of every non-directory: always empty. */
-class NoChildren extends Map<string, never> {
-  override set(): never { throw new Error('a non-directory has no children'); }
-}
-const NO_CHILDREN: Map<string, never> = new NoChildren();
 
 /** The access an open host FD was made with. */
 export type HandleAccess = 'r' | 'w' | 'rw';

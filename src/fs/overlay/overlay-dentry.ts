@@ -1,14 +1,9 @@
 import { FileType } from '../../wasi/abi.js';
 import type { DirEntry, Inode } from '../vfs/filesystem.js';
+import { NO_CHILDREN } from '../vfs/no-children.js';
 
 /** Absent names remembered per directory: a guest probing names must not grow the Sentry without bound. */
 const MAX_ABSENT = 1000;
-
-/** The children of every non-directory: always empty (most dentries are files; a Map each is garbage the Sentry makes per open). */
-class NoChildren extends Map<string, never> {
-  override set(): never { throw new Error('a non-directory has no children'); }
-}
-const NO_CHILDREN: Map<string, never> = new NoChildren();
 
 /** An inode of one lower layer; `layer` 1 is the topmost lower (0 is the upper). */
 export interface LayerInode {

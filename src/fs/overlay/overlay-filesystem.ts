@@ -389,9 +389,10 @@ export class OverlayFilesystem implements FilesystemImpl {
     this.inos[0]!.set(u.ino, d.ino);
     if (links) this.adoptCopy(links, u);
     d.upper = u;
-    const readers = this.lowerReaders.get(layerKey({ layer, inode }));
+    const key = layerKey({ layer, inode });
+    const readers = this.lowerReaders.get(key);
     if (readers) {
-      this.lowerReaders.delete(layerKey({ layer, inode })); // moved once: the copy is the file now
+      this.lowerReaders.delete(key); // moved once: the copy is the file now
       for (const h of readers) h.switchTo(this.upper.open(u, READ));
     }
     if (d.type !== FileType.DIRECTORY) d.lowers = [];
