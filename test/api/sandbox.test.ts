@@ -24,6 +24,23 @@ test('stdin reaches the guest and its stdout comes back byte for byte', async ()
   assert.is(r.stderr.byteLength, 0);
 });
 
+test('stats time the Sentry\'s handlers: a mean for each syscall sampled, none for a fresh Sentry', async () => {
+  await using sandbox = await createSandbox();
+  assert.equal((await sandbox.stats()).kernel.handlerMeanUs, {});
+  // nullcall makes N fd_prestat_get calls in a row: one in 16 calls is timed, so 64 get timed 4 times.
+  const nullcall = fileURLToPath(new URL('../../../test/fixtures/bench/nullcall.wasm', import.meta.url));
+  const r = await sandbox.run(nullcall, { args: ['64', '1'] });
+  assert.is(r.exitCode, 0, r.stderr.toString());
+  const { syscalls, handlerMeanUs } = (await sandbox.stats()).kernel;
+  assert.ok(syscalls['fd_prestat_get']! >= 64);
+  const mean = handlerMeanUs['fd_prestat_get'];
+  assert.ok(mean !== undefined && Number.isFinite(mean) && mean > 0, `fd_prestat_get mean ${mean}`);
+  for (const [name, us] of Object.entries(handlerMeanUs)) {
+    assert.ok(syscalls[name] !== undefined, `${name} timed but never counted`);
+    assert.ok(Number.isFinite(us) && us >= 0, `${name}: ${us}`);
+  }
+});
+
 test('a task blocked on stdin is held in the Sentry and does not stall another task', async () => {
   await using sandbox = await createSandbox({ maxConcurrentTasks: 2 });
   const stdin = new PassThrough();
