@@ -103,11 +103,14 @@ export function openat(dirfd: number, path: string, flags: number, mode = 0): nu
 }
 
 const openHow = Buffer.alloc(24);
+// struct open_how is three u64s (flags, mode, resolve); ours fit their low halves, so they are
+// written as u32s, not as BigInts made per call: a directfs walk opens each new directory.
+const openHow32 = new Uint32Array(openHow.buffer, openHow.byteOffset, 6);
 /** openat2(2): `resolve` is a RESOLVE_* mask. ENOSYS on kernels before 5.6. */
 export function openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number {
-  openHow.writeBigUInt64LE(BigInt(flags >>> 0), 0);
-  openHow.writeBigUInt64LE(BigInt(mode >>> 0), 8);
-  openHow.writeBigUInt64LE(BigInt(resolve >>> 0), 16);
+  openHow32[0] = flags;
+  openHow32[2] = mode;
+  openHow32[4] = resolve;
   return check(Number(c.openat2(SYS_openat2, dirfd, cstr(path), openHow, openHow.byteLength)));
 }
 
@@ -178,9 +181,26 @@ function makedev(major: number, minor: number): bigint {
   return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
 }
 
-/** The statx_timestamp at 32-bit slot `at`, in nanoseconds. */
+const nsParts = new Uint32Array(2);
+const nsValue = new BigInt64Array(nsParts.buffer);
+
+/**
+ * The statx_timestamp at 32-bit slot `at`, in nanoseconds. BigInt arithmetic would make four
+ * BigInts a time, twelve a stat: for seconds in [0, 2^32) (1970–2106) the 64-bit sum is formed
+ * exactly from doubles below 2^53 and read back as one BigInt instead.
+ */
 function statxTime(at: number): bigint {
-  return statxI64[at >> 1]! * 1_000_000_000n + BigInt(statx32[at + 2]!);
+  const nsec = statx32[at + 2]!;
+  if (statx32[at + 1] !== 0) return statxI64[at >> 1]! * 1_000_000_000n + BigInt(nsec);
+  // sec = sh·2^16 + sl, so sec·10^9 + nsec = (sh·10^9)·2^16 + (sl·10^9 + nsec), each term exact.
+  const sec = statx32[at]!, sh = sec >>> 16, sl = sec & 0xffff;
+  const high = sh * 1e9, low = sl * 1e9 + nsec;
+  const highLo = high % 65536; // high·2^16 = (high − highLo)/2^16 · 2^32 + highLo·2^16
+  const sumLo = highLo * 65536 + low;
+  const lo32 = sumLo % 4294967296;
+  nsParts[0] = lo32;
+  nsParts[1] = (high - highLo) / 65536 + (sumLo - lo32) / 4294967296;
+  return nsValue[0]!;
 }
 
 /** statx(2); with `path` '' and AT_EMPTY_PATH it stats `dirfd` itself (O_PATH descriptors too). */

@@ -39,6 +39,28 @@ test('statx gives what node:fs gives, times to the nanosecond, before 1970 too',
   }
 });
 
+test('statx times are exact to the nanosecond at every edge of the 32-bit seconds', () => {
+  const dir = tmpDir('asb-libc-');
+  fs.writeFileSync(path.join(dir, 'f'), '');
+  const dirFd = libc.openat(libc.AT_FDCWD, dir, libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC);
+  const ns = (sec: bigint, nsec: bigint): bigint => sec * 1_000_000_000n + nsec;
+  const times = [
+    0n, 1n, ns(0n, 999_999_999n), ns(1n, 0n), ns(65_535n, 999_999_999n), ns(65_536n, 1n),
+    ns(1_700_000_000n, 123_456_789n), ns(2n ** 31n - 1n, 999_999_999n), ns(2n ** 31n, 0n),
+    ns(2n ** 32n - 1n, 999_999_999n), ns(2n ** 32n, 0n), ns(2n ** 32n + 12_345n, 678n), -1n, ns(-2n, 5n),
+  ];
+  try {
+    for (let i = 0; i < times.length; i++) {
+      const atime = times[i]!, mtime = times[times.length - 1 - i]!;
+      libc.utimensat(dirFd, 'f', atime, mtime, libc.AT_SYMLINK_NOFOLLOW);
+      const got = libc.statx(dirFd, 'f', libc.AT_SYMLINK_NOFOLLOW);
+      assert.equal([got.atimeNs, got.mtimeNs], [atime, mtime], `atime ${atime}, mtime ${mtime}`);
+    }
+  } finally {
+    libc.close(dirFd);
+  }
+});
+
 test('reserveFdTable grows the fd table once, up front', () => {
   const libcUrl = new URL('../../src/host/libc.js', import.meta.url).href;
   const script = `

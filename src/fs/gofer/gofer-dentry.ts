@@ -1,4 +1,5 @@
 import { FileType } from '../../wasi/abi.js';
+import type { ClockQueueMember } from '../vfs/clock-queue.js';
 import type { Inode } from '../vfs/filesystem.js';
 import { NO_CHILDREN } from '../vfs/no-children.js';
 import type { FdId } from './protocol.js';
@@ -11,7 +12,7 @@ export type HandleAccess = 'r' | 'w' | 'rw';
  * gofer's control FD for it, plus, once the guest has opened the file, the open FDs every later
  * open shares (gVisor's shared handles: a second open of a cached file costs no RPC).
  */
-export class GoferDentry implements Inode {
+export class GoferDentry implements Inode, ClockQueueMember {
   /** Remote control FD; -1 once evicted (revived on use) or released. */
   fd: FdId;
   /**
@@ -33,6 +34,8 @@ export class GoferDentry implements Inode {
   readonly handles: Record<HandleAccess, FdId> = { r: -1, w: -1, rw: -1 };
   /** Bits set on each use, cleared by eviction passes (GoferFilesystem.touch). */
   recent = 0;
+  /** The eviction queues it is in, a bit each (GoferFilesystem's `lru` and `pinned`). */
+  queued = 0;
   /** Guest opens: of the file (sharing `handles`), or descriptors naming the directory (pin). A dentry with any is never evicted. */
   opens = 0;
 

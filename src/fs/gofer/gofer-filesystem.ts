@@ -28,7 +28,7 @@ import { Errno, SyscallError, fail } from '../../wasi/errno.js';
 import type {
   DirEntry, FileHandle, FilesystemImpl, Inode, OpenAccess, OperationClock, PathAhead, Stat, StatChange,
 } from '../vfs/filesystem.js';
-import { FifoSet } from '../vfs/fifo-set.js';
+import { ClockQueue } from '../vfs/clock-queue.js';
 import { GoferConnection, type GoferChannel } from './gofer-connection.js';
 import { GoferDentry, type HandleAccess } from './gofer-dentry.js';
 import { GoferFileHandle, type GoferFileOwner } from './gofer-file-handle.js';
@@ -65,6 +65,9 @@ interface CachedAttrs {
 /** GoferDentry.recent: used since the FD bound, or the name bound, last passed over it. */
 const RECENT_FD = 1, RECENT_NAME = 2;
 
+/** GoferDentry.queued: the bits of GoferFilesystem's two eviction queues. */
+const IN_LRU = 1, IN_PINNED = 2;
+
 const ACCESS_FLAGS: Record<HandleAccess, number> = { r: OPEN_RDONLY, w: OPEN_WRONLY, rw: OPEN_RDWR };
 
 export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
@@ -78,15 +81,16 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
   private readonly clock: OperationClock;
   private readonly rootDentry: GoferDentry;
   /** Every cached dentry except the root, with a control FD or not, in the order they were last passed over by eviction (second chance). */
-  private readonly lru = new FifoSet<GoferDentry>();
+  private readonly lru = new ClockQueue<GoferDentry>(IN_LRU);
   /** Those of `lru` that hold a control FD, in the order they were last passed over by eviction (second chance). */
-  private readonly pinned = new FifoSet<GoferDentry>();
+  private readonly pinned = new ClockQueue<GoferDentry>(IN_PINNED);
   /** A miss's last name is stat'ed (WalkStat) and left FD-less (directfs: a statx is cheap, an FD is not). */
   private readonly walkByStat: boolean;
-  /** By inode number, so hard links share them; bounded like the dentries. */
+  /**
+   * By inode number, so hard links share them. Bounded by the names: a dentry that leaves the
+   * cache takes its inode's entry with it (another name of that inode then asks again).
+   */
   private readonly attrs = new Map<bigint, CachedAttrs>();
-  /** The inodes `attrs` holds (and some it no longer does), oldest first: its bound. */
-  private readonly attrOrder = new FifoSet<bigint>();
   private readonly maxCached: number;
   private readonly maxNames: number;
   private readonly maxNegative: number;
@@ -116,6 +120,9 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
 
   /** Names cached, with an FD or not (the root excluded). */
   get cachedNames(): number { return this.lru.size; }
+
+  /** Inodes whose attributes are cached (the root's included). */
+  get cachedAttrs(): number { return this.attrs.size; }
 
   root(): Inode { return this.rootDentry; }
 
@@ -385,7 +392,6 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     this.lru.clear();
     this.pinned.clear();
     this.attrs.clear();
-    this.attrOrder.clear();
     this.rootDentry.children.clear();
     this.conn.close(fds);
     this.conn.release();
@@ -415,8 +421,6 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
 
   private remember(s: WireStat): void {
     this.attrs.set(s.ino, { stat: s, at: this.clock.now });
-    this.attrOrder.add(s.ino);
-    if (this.attrOrder.size > this.maxNames + 64) this.attrs.delete(this.attrOrder.shift()!);
   }
 
   /** A directory's entries changed through us: its attributes, and those of the files named, are stale. */
@@ -572,8 +576,8 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
         continue;
       }
       if (d.parent && d.parent.children.get(d.name) === d) this.unlinkChild(d.parent, d.name);
-      d.children.clear();
-      d.negatives = 0;
+      if (d.type === FileType.DIRECTORY) { d.children.clear(); d.negatives = 0; }
+      this.attrs.delete(d.ino);
     }
   }
 

@@ -83,6 +83,7 @@ test('beyond the FD bound a dentry keeps its name and attributes; beyond the nam
   for (let i = 0; i < 300; i++) inodes.push(gfs.lookup(gfs.root(), `f${i}`, NOTHING_AHEAD));
   assert.is(gfs.cachedDentries, 10, 'FDs held');
   assert.is(gfs.cachedNames, 50, 'names held');
+  assert.is(gfs.cachedAttrs, 51, 'attributes held: those of the names, and the root\'s');
   const open = (await rig.actor.control.stats()).controlFds;
   assert.ok(open <= 10 + 1 + CLOSE_BATCH, `gofer holds ${open} control FDs`);
 
