@@ -146,6 +146,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
       return hit;
     }
     d = this.live(d);
+    if (typeof hit === 'object' && this.walkByStat && this.stillThere(d, name, hit)) return hit;
 
     const names = this.walkNames(name, ahead.ahead());
     if (this.walkByStat) return this.lookupByStat(d, names);
@@ -175,6 +176,23 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     this.evict(first);
     if (first === undefined && status !== WalkStatus.NotExist) fail(Errno.NOTDIR);
     return { first, last: parent, all: i === names.length };
+  }
+
+  /**
+   * Directfs, a cached name no longer trusted (cache=shared, a new operation): one statx of it
+   * from its parent's FD says whether it still holds the same inode; if so the dentry, and the FD
+   * it may hold, is still it (gVisor's directfs revalidation). A Walk would open it again only to
+   * close the copy, and walk on through every name after it the same way. A gofer over a ring
+   * still Walks: there one RPC for the whole path costs less than one per name.
+   */
+  private stillThere(parent: GoferDentry, name: string, child: GoferDentry): boolean {
+    const s = this.conn.rpc('WalkStat', { dirFd: parent.fd, names: [name] }).stats[0];
+    if (s === undefined || s.ino !== child.ino || fileTypeOfMode(s.mode) !== child.type) return false;
+    this.remember(s);
+    child.validated = this.clock.now;
+    this.touch(parent);
+    this.touch(child);
+    return true;
   }
 
   /** `name` and as much of what follows it as fits one request and its reply. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createDirectfs } from '../../../src/fs/directfs/directfs.js';
-import type { GoferFilesystem } from '../../../src/fs/gofer/gofer-filesystem.js';
+import type { GoferFilesystem, GoferFilesystemOptions } from '../../../src/fs/gofer/gofer-filesystem.js';
 import { NOTHING_AHEAD, type Inode } from '../../../src/fs/vfs/filesystem.js';
 import * as libc from '../../../src/host/libc.js';
 import { Errno } from '../../../src/wasi/errno.js';
@@ -16,8 +16,8 @@ import { aheadOf } from '../gofer/gofer-rig.js';
 
 const DIR = libc.O_PATH | libc.O_DIRECTORY | libc.O_CLOEXEC;
 
-function mount(dir: string): GoferFilesystem {
-  return createDirectfs(libc.openat(libc.AT_FDCWD, dir, DIR), libc.openat(libc.AT_FDCWD, '/proc', DIR), false, 7n, {});
+function mount(dir: string, options: GoferFilesystemOptions = {}): GoferFilesystem {
+  return createDirectfs(libc.openat(libc.AT_FDCWD, dir, DIR), libc.openat(libc.AT_FDCWD, '/proc', DIR), false, 7n, options);
 }
 
 function resolve(gfs: GoferFilesystem, p: string): Inode {
@@ -48,6 +48,40 @@ test('a stat that misses Walks the directories and WalkStats the file, which get
     h.close();
     assert.is(gfs.rpcCounts.Walk, 2, 'opening gave f its FD by walking its name again');
     assert.is(gfs.cachedDentries, 3);
+    gfs.release();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cache=shared checks each cached name by one statx, opening nothing, and sees a directory replaced behind it', () => {
+  const dir = makeHostDir();
+  try {
+    fs.mkdirSync(path.join(dir, 'a/b'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'a/b/f'), 'hello');
+    const clock = { now: 0 };
+    const gfs = mount(dir, { cache: 'shared', clock });
+    assert.is(gfs.stat(resolve(gfs, 'a/b/f')).size, 5n);
+    const first = { ...gfs.rpcCounts };
+    const fds = gfs.cachedDentries;
+
+    // The next operation trusts nothing it cached, and checks a, b and f from their parents' FDs.
+    clock.now++;
+    const f = resolve(gfs, 'a/b/f');
+    assert.is(gfs.stat(f).size, 5n);
+    const counts = (since: typeof first): Record<string, number> => ({
+      walk: gfs.rpcCounts.Walk - since.Walk, walkStat: gfs.rpcCounts.WalkStat - since.WalkStat, fstat: gfs.rpcCounts.FStat - since.FStat,
+    });
+    assert.equal(counts(first), { walk: 0, walkStat: 3, fstat: 0 });
+    assert.is(gfs.cachedDentries, fds, 'no FD was opened');
+
+    // b replaced on the host by another directory with another f: the next operation finds it.
+    fs.renameSync(path.join(dir, 'a/b'), path.join(dir, 'old-b'));
+    fs.mkdirSync(path.join(dir, 'a/b'));
+    fs.writeFileSync(path.join(dir, 'a/b/f'), 'another f');
+    clock.now++;
+    assert.is(gfs.stat(resolve(gfs, 'a/b/f')).size, 9n);
+    assert.is(gfs.stat(f).size, 5n, 'the f held from before is still the file it was, moved with its directory');
     gfs.release();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
