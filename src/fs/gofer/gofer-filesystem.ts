@@ -516,6 +516,9 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
     }
     if (cached !== undefined) this.unlinkChild(parent, name); // the host changed it behind our back
     const child = new GoferDentry(this, stat.ino, type, fd, parent, name, this.clock.now);
+    // Marked used, as CLOCK marks a page it faults in: unmarked, it would be taken before the older
+    // dentries the hand has just marked and moved behind it, and a sweep could lose its own names.
+    this.touch(child);
     this.setChild(parent, name, child);
     this.lru.add(child);
     if (fd >= 0) this.pinned.add(child);

@@ -102,4 +102,20 @@ test('beyond the FD bound a dentry keeps its name and attributes; beyond the nam
   assert.is((await rig.actor.control.stats()).controlFds, 0);
 });
 
+test('a name just added outlives older names, even those used since the hand last passed', () => {
+  const gfs = new GoferFilesystem(rig.ring, 1n, { maxCachedDentries: 10, maxCachedNames: 50 });
+  const find = (i: number): unknown => gfs.lookup(gfs.root(), `f${i}`, NOTHING_AHEAD);
+  for (let i = 0; i < 50; i++) find(i);
+  for (let i = 25; i < 50; i++) find(i); // used: the hand will give these a second chance
+  const added = [];
+  for (let i = 50; i < 76; i++) added.push(find(i));
+  // The 26th addition sent the hand past f25–f49 (marking them unused, moving them behind): it
+  // must still take one of those, or f0–f24's leftovers, before any of f50–f74.
+  const walks = gfs.rpcCounts.Walk;
+  // (identity by ===: uvu would try to print a diff of two dentries, which point at each other)
+  for (let i = 50; i < 76; i++) assert.ok(find(i) === added[i - 50], `f${i} is still cached`);
+  assert.is(gfs.rpcCounts.Walk, walks, 'no name added by the sweep was walked again');
+  gfs.release();
+});
+
 test.run();
