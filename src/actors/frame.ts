@@ -10,13 +10,25 @@ export class FrameError extends Error {
   override readonly name = 'FrameError';
 }
 
+/** This machine stores a BigUint64Array element little-endian, as frames are encoded. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 export class FrameWriter {
   pos = 0;
   private readonly view: DataView;
   private readonly buf: Buffer;
+  /**
+   * The window as 64-bit words, where it starts 8-aligned on a little-endian machine: a u64 at an
+   * aligned offset is one element store, where DataView.setBigUint64 costs ~13 ns (a filestat,
+   * the reply of every stat, is eight of them).
+   */
+  private readonly words: BigUint64Array | undefined;
   constructor(readonly window: Uint8Array) {
     this.view = new DataView(window.buffer, window.byteOffset, window.byteLength);
     this.buf = Buffer.from(window.buffer, window.byteOffset, window.byteLength);
+    this.words = LITTLE_ENDIAN && window.byteOffset % 8 === 0
+      ? new BigUint64Array(window.buffer, window.byteOffset, window.byteLength >> 3)
+      : undefined;
   }
   reset(): this { this.pos = 0; return this; }
   get capacity(): number { return this.window.byteLength; }
@@ -41,7 +53,13 @@ export class FrameWriter {
     return this;
   }
   // setBig(U)Int64 wraps modulo 2^64 itself (ToBigUint64): a BigInt.asUintN first only allocated.
-  u64(v: bigint): this { this.view.setBigUint64(this.need(8), v, true); return this; }
+  u64(v: bigint): this {
+    const p = this.need(8);
+    // An element store wraps modulo 2^64 exactly as setBigUint64 does.
+    if ((p & 7) === 0 && this.words !== undefined) this.words[p >> 3] = v;
+    else this.view.setBigUint64(p, v, true);
+    return this;
+  }
   i64(v: bigint): this { this.view.setBigInt64(this.need(8), v, true); return this; }
   /** u32 length, then the bytes. */
   bytes(b: Uint8Array): this {

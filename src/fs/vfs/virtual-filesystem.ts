@@ -95,7 +95,8 @@ export class VirtualFilesystem {
    */
   private mountAt(mount: Mount, inode: Inode): Mount {
     let m = mount;
-    for (let i = inode, c; i.type === FileType.DIRECTORY && (c = m.children.get(i.ino)) !== undefined; i = c.root) m = c;
+    // Most mounts have nothing mounted beneath them: then no lookup (a BigInt-keyed one) at all.
+    for (let i = inode, c; i.type === FileType.DIRECTORY && m.children.size > 0 && (c = m.children.get(i.ino)) !== undefined; i = c.root) m = c;
     return m;
   }
 
