@@ -187,11 +187,10 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
    */
   private stillThere(parent: GoferDentry, name: string, child: GoferDentry): boolean {
     const s = this.conn.rpc('WalkStat', { dirFd: parent.fd, names: [name] }).stats[0];
-    if (s === undefined || s.ino !== child.ino || fileTypeOfMode(s.mode) !== child.type) return false;
+    if (s === undefined || !isNodeOf(child, s)) return false;
     this.remember(s);
     child.validated = this.clock.now;
-    this.touch(parent);
-    this.touch(child);
+    this.touch(child); // the parent was, by live()
     return true;
   }
 
@@ -504,10 +503,9 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
    * same inode. `fd` is its new control FD, or -1 when only its attributes came (WalkStat).
    */
   private insert(parent: GoferDentry, name: string, stat: WireStat, fd: FdId): GoferDentry {
-    const type = fileTypeOfMode(stat.mode);
     const cached = parent.children.get(name);
     this.remember(stat);
-    if (typeof cached === 'object' && cached.ino === stat.ino && cached.type === type) {
+    if (typeof cached === 'object' && isNodeOf(cached, stat)) {
       if (cached.fd >= 0) this.conn.close([fd]);
       else if (fd >= 0) { cached.fd = fd; this.pinned.add(cached); }
       cached.validated = this.clock.now;
@@ -515,7 +513,7 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
       return cached;
     }
     if (cached !== undefined) this.unlinkChild(parent, name); // the host changed it behind our back
-    const child = new GoferDentry(this, stat.ino, type, fd, parent, name, this.clock.now);
+    const child = new GoferDentry(this, stat.ino, fileTypeOfMode(stat.mode), fd, parent, name, this.clock.now);
     // Marked used, as CLOCK marks a page it faults in: unmarked, it would be taken before the older
     // dentries the hand has just marked and moved behind it, and a sweep could lose its own names.
     this.touch(child);
@@ -608,6 +606,11 @@ export class GoferFilesystem implements FilesystemImpl, GoferFileOwner {
       atim: s.atimeNs, mtim: s.mtimeNs, ctim: s.ctimeNs, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid,
     };
   }
+}
+
+/** `s` describes the node `d` stands for: the same inode, of the same type. */
+function isNodeOf(d: GoferDentry, s: WireStat): boolean {
+  return s.ino === d.ino && fileTypeOfMode(s.mode) === d.type;
 }
 
 /** What `f` returns, or undefined where it fails with `errno`; other failures propagate. */
